@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace IoiBench.Cli.Commands;
+
+public enum OutputFormat { Text, Json }
+
+/// <summary>Options shared by the inspection commands, and reading their texts.</summary>
+internal static class CommonOptions
+{
+    public static Option<string> Model() => new("--model")
+    {
+        Description = "Model directory (config.json, model.safetensors, vocab.json[, merges.txt])",
+        Required = true,
+    };
+
+    public static Option<string?> Input() => new("--input")
+    {
+        Description = "File with one JSON string per line (texts may contain newlines)",
+    };
+
+    public static Option<OutputFormat> Format() => new("--format")
+    {
+        Description = "text (default) or json (one JSON object per line)",
+        DefaultValueFactory = _ => OutputFormat.Text,
+    };
+
+    public static Option<bool> Processed() => new("--processed")
+    {
+        Description = "Use TransformerLens-processed weights (folded LayerNorm, refactored attention)",
+    };
+
+    /// <summary>The texts given by exactly one of an inline option or <c>--input FILE</c>.</summary>
+    public static List<string> ReadTexts(string? inline, string inlineName, string? inputFile)
+    {
+        if ((inline is null) == (inputFile is null))
+            throw new InvalidInputException($"give exactly one of {inlineName} and --input.");
+        if (inline is not null) return [inline];
+        if (!File.Exists(inputFile)) throw new InvalidInputException($"{inputFile}: file not found.");
+
+        var texts = new List<string>();
+        int lineNumber = 0;
+        foreach (string line in File.ReadLines(inputFile!))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                texts.Add(document.RootElement.ValueKind == JsonValueKind.String
+                    ? document.RootElement.GetString()!
+                    : throw new InvalidInputException($"{inputFile}:{lineNumber}: expected a JSON string, got {document.RootElement.ValueKind}."));
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidInputException($"{inputFile}:{lineNumber}: not a JSON string ({e.Message}).", e);
+            }
+        }
+        if (texts.Count == 0) throw new InvalidInputException($"{inputFile}: no texts found.");
+        return texts;
+    }
+
+    public static string JsonLine(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            write(json);
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public static void WriteIds(Utf8JsonWriter json, IEnumerable<int> ids)
+    {
+        json.WriteStartArray("ids");
+        foreach (int id in ids) json.WriteNumberValue(id);
+        json.WriteEndArray();
+    }
+}

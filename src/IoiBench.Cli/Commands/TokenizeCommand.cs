@@ -1,0 +1,35 @@
+using System.CommandLine;
+using IoiBench.Tokenization;
+
+namespace IoiBench.Cli.Commands;
+
+/// <summary><c>ioibench tokenize</c>: the model's token ids for each text (no BOS added).</summary>
+internal static class TokenizeCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var model = CommonOptions.Model();
+        var text = new Option<string?>("--text") { Description = "Text to tokenize" };
+        var input = CommonOptions.Input();
+        var format = CommonOptions.Format();
+        var command = new Command("tokenize", "Print the token ids of texts") { model, text, input, format };
+        command.SetAction(parse =>
+        {
+            string directory = parse.GetValue(model)!;
+            if (!Directory.Exists(directory)) throw new InvalidInputException($"{directory}: model directory not found.");
+            var tokenizer = TokenizerLoader.Load(directory);
+            foreach (string t in CommonOptions.ReadTexts(parse.GetValue(text), "--text", parse.GetValue(input)))
+            {
+                int[] ids = tokenizer.Encode(t);
+                stdout.WriteLine(parse.GetValue(format) == OutputFormat.Json
+                    ? CommonOptions.JsonLine(json => CommonOptions.WriteIds(json, ids))
+                    : string.Join(' ', ids.Select(id => $"{id}:{Quote(tokenizer.Decode([id]))}")));
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    internal static string Quote(string token) =>
+        "\"" + token.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\r", "\\r").Replace("\t", "\\t") + "\"";
+}

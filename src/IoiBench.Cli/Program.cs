@@ -1,0 +1,38 @@
+using System.CommandLine;
+using IoiBench.Cli.Commands;
+
+namespace IoiBench.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line; bad arguments and bad input files print one line and return 2.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        Warnings.Sink = message => stderr.WriteLine($"ioibench: warning: {message}");
+        var root = new RootCommand("IoiBench: scores sparse autoencoders against supervised features on the IOI task.")
+        {
+            TokenizeCommand.Create(stdout),
+            LogitsCommand.Create(stdout),
+            ActivationsCommand.Create(stdout),
+        };
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            string message = System.Text.RegularExpressions.Regex.Replace(parsed.Errors[0].Message, @"\s+", " ");
+            stderr.WriteLine($"ioibench: {message} (see ioibench --help)");
+            return 2;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (InvalidInputException e)
+        {
+            stderr.WriteLine($"ioibench: error: {e.Message}");
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace IoiBench.Model;
+
+/// <summary>The element-wise pieces of the transformer: LayerNorm and GPT-2's tanh-approximate GELU.</summary>
+public static class Activations
+{
+    private const int GeluChunk = 4096;
+    private static readonly float GeluC1 = MathF.Sqrt(2f / MathF.PI), GeluC3 = MathF.Sqrt(2f / MathF.PI) * 0.044715f;
+
+    /// <summary>(x − mean)/√(var + eps), then ·weight + bias unless the LayerNorm was folded (null).</summary>
+    public static void LayerNorm(ReadOnlySpan<float> x, LayerNormParams? ln, float eps, Span<float> output)
+    {
+        float mean = TensorPrimitives.Sum(x) / x.Length;
+        TensorPrimitives.Subtract(x, mean, output);
+        float variance = TensorPrimitives.SumOfSquares(output) / x.Length;
+        TensorPrimitives.Multiply(output, 1f / MathF.Sqrt(variance + eps), output);
+        if (ln is null) return;
+        TensorPrimitives.Multiply(output, ln.Weight.Span, output);
+        TensorPrimitives.Add(output, ln.Bias.Span, output);
+    }
+
+    /// <summary>In place: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in parallel chunks.</summary>
+    public static void GeluNew(float[] values)
+    {
+        int chunks = (values.Length + GeluChunk - 1) / GeluChunk;
+        Parallel.For(0, chunks, chunk =>
+        {
+            int start = chunk * GeluChunk;
+            var x = values.AsSpan(start, Math.Min(GeluChunk, values.Length - start));
+            Span<float> t = stackalloc float[x.Length];
+            TensorPrimitives.Multiply(x, x, t);                 // x²
+            TensorPrimitives.Multiply(t, GeluC3, t);
+            TensorPrimitives.Add(t, GeluC1, t);                 // c1 + c3·x²
+            TensorPrimitives.Multiply(t, x, t);                 // c1·x + c3·x³
+            TensorPrimitives.Tanh(t, t);
+            TensorPrimitives.Multiply(x, 0.5f, x);              // x/2
+            TensorPrimitives.MultiplyAdd(t, x, x, x);           // x/2·tanh + x/2
+        });
+    }
+}

@@ -1,0 +1,167 @@
+using IoiBench.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace IoiBench.Model;
+
+/// <summary>
+/// GPT-2 inference on float buffers: pre-LayerNorm blocks, causal multi-head attention, gelu_new MLP,
+/// unembedding at requested positions only. Per-head q/k/v/z and attention patterns can be read and
+/// overwritten through a <see cref="HookSet"/>. Works on raw or processed weights alike (a folded
+/// LayerNorm only normalises; a processed unembedding carries a bias).
+/// </summary>
+public sealed class Gpt2Model(Gpt2Weights weights)
+{
+    public Gpt2Weights Weights { get; } = weights;
+    public Gpt2Config Config => Weights.Config;
+
+    /// <summary>
+    /// Runs the batch and returns logits [rows, vocab], one row per entry of <paramref name="logitPositions"/>,
+    /// which holds P positions per prompt (prompt-major, so row b·P + p is prompt b's p-th position).
+    /// </summary>
+    public Tensor Forward(TokenBatch tokens, ReadOnlySpan<int> logitPositions, HookSet? hooks = null)
+    {
+        var cfg = Config;
+        int batch = tokens.Batch, seqLen = tokens.SeqLen, rows = batch * seqLen, d = cfg.DModel;
+        if (seqLen > cfg.NPositions)
+            throw new ArgumentException($"Sequences of {seqLen} tokens exceed the model's {cfg.NPositions} positions.");
+        if (logitPositions.Length % batch != 0)
+            throw new ArgumentException($"{logitPositions.Length} logit positions cannot be split evenly over {batch} prompts.");
+        foreach (int p in logitPositions)
+            if ((uint)p >= (uint)seqLen) throw new ArgumentOutOfRangeException(nameof(logitPositions), $"Logit position {p} is outside a sequence of {seqLen} tokens.");
+        hooks?.Validate(cfg, batch, seqLen);
+        foreach (var capture in hooks?.Captures ?? [])
+        {
+            capture.Width = HookSet.WidthOf(capture.Hook.Point, cfg, seqLen);
+            capture.Values = new float[batch * capture.Width];
+        }
+
+        var residual = Embed(tokens);
+        var normed = new float[rows * d];
+        var qkv = new float[rows * 3 * d];
+        var z = new float[rows * d];
+        var hidden = new float[rows * cfg.DMlp];
+
+        for (int layer = 0; layer < cfg.NLayer; layer++)
+        {
+            var block = Weights.Blocks[layer];
+            LayerNorm(residual, block.Ln1, normed, rows);
+            Linear(normed, block.AttnWeight, block.AttnBias, qkv, rows, d, 3 * d, accumulate: false);
+            ApplyHeadHooks(hooks, layer, qkv, 3 * d, seqLen, HookPoint.Q, HookPoint.K, HookPoint.V);
+            Attention(layer, qkv, z, batch, seqLen, hooks);
+            ApplyHeadHooks(hooks, layer, z, d, seqLen, HookPoint.Z);
+            Linear(z, block.AttnOutWeight, block.AttnOutBias, residual, rows, d, d, accumulate: true);
+
+            LayerNorm(residual, block.Ln2, normed, rows);
+            Linear(normed, block.MlpInWeight, block.MlpInBias, hidden, rows, d, cfg.DMlp, accumulate: false);
+            Activations.GeluNew(hidden);
+            Linear(hidden, block.MlpOutWeight, block.MlpOutBias, residual, rows, cfg.DMlp, d, accumulate: true);
+        }
+
+        return Unembed(residual, logitPositions, seqLen);
+    }
+
+    private float[] Embed(TokenBatch tokens)
+    {
+        int d = Config.DModel;
+        var x = new float[tokens.Ids.Length * d];
+        for (int i = 0; i < tokens.Ids.Length; i++)
+        {
+            int id = tokens.Ids[i];
+            if ((uint)id >= (uint)Config.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {id} is outside the vocabulary of {Config.VocabSize}.");
+            TensorPrimitives.Add(Weights.TokenEmbedding.Row(id), Weights.PositionEmbedding.Row(i % tokens.SeqLen), x.AsSpan(i * d, d));
+        }
+        return x;
+    }
+
+    private void LayerNorm(float[] input, LayerNormParams? ln, float[] output, int rows)
+    {
+        int d = Config.DModel;
+        for (int r = 0; r < rows; r++)
+            Activations.LayerNorm(input.AsSpan(r * d, d), ln, Config.LayerNormEpsilon, output.AsSpan(r * d, d));
+    }
+
+    /// <summary>output (=|+=) input·W + b, with W in Conv1D layout [inDim, outDim].</summary>
+    private static void Linear(float[] input, Tensor weight, Tensor bias, float[] output, int rows, int inDim, int outDim, bool accumulate)
+    {
+        var b = bias.Span;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = output.AsSpan(r * outDim, outDim);
+            if (accumulate) TensorPrimitives.Add(row, b, row);
+            else b.CopyTo(row);
+        }
+        Gemm.Multiply(input, weight.Span, output, rows, outDim, inDim, beta: 1f);
+    }
+
+    private void ApplyHeadHooks(HookSet? hooks, int layer, float[] buffer, int rowStride, int seqLen, params HookPoint[] points)
+    {
+        if (hooks is null) return;
+        int d = Config.DModel, dHead = Config.DHead;
+        int ColumnOf(HeadHook h) => (h.Point == HookPoint.K ? d : h.Point == HookPoint.V ? 2 * d : 0) + h.Head * dHead;
+
+        foreach (var patch in hooks.Patches)
+            if (patch.Hook.Layer == layer && points.Contains(patch.Hook.Point))
+                for (int b = 0; b < patch.Positions.Length; b++)
+                    patch.Values.AsSpan(b * dHead, dHead).CopyTo(buffer.AsSpan((b * seqLen + patch.Positions[b]) * rowStride + ColumnOf(patch.Hook), dHead));
+
+        foreach (var capture in hooks.Captures)
+            if (capture.Hook.Layer == layer && points.Contains(capture.Hook.Point))
+                for (int b = 0; b < capture.Positions.Length; b++)
+                    buffer.AsSpan((b * seqLen + capture.Positions[b]) * rowStride + ColumnOf(capture.Hook), dHead).CopyTo(capture.Values.AsSpan(b * dHead, dHead));
+    }
+
+    /// <summary>Causal softmax attention per (prompt, head); z is written head-major into [rows, d].</summary>
+    private void Attention(int layer, float[] qkv, float[] z, int batch, int seqLen, HookSet? hooks)
+    {
+        int d = Config.DModel, dHead = Config.DHead, nHead = Config.NHead, stride = 3 * d;
+        float scale = 1f / MathF.Sqrt(dHead);
+        var patternPatches = hooks?.Patches.Where(p => p.Hook.Layer == layer && p.Hook.Point == HookPoint.Pattern).ToArray() ?? [];
+        var patternCaptures = hooks?.Captures.Where(c => c.Hook.Layer == layer && c.Hook.Point == HookPoint.Pattern).ToArray() ?? [];
+
+        Parallel.For(0, batch * nHead, item =>
+        {
+            int b = item / nHead, h = item % nHead;
+            Span<float> pattern = stackalloc float[seqLen];
+            for (int i = 0; i < seqLen; i++)
+            {
+                var query = qkv.AsSpan((b * seqLen + i) * stride + h * dHead, dHead);
+                var weights = pattern[..(i + 1)];
+                for (int j = 0; j <= i; j++)
+                    weights[j] = TensorPrimitives.Dot(query, qkv.AsSpan((b * seqLen + j) * stride + d + h * dHead, dHead)) * scale;
+                TensorPrimitives.SoftMax(weights, weights);
+                pattern[(i + 1)..].Clear();
+
+                foreach (var patch in patternPatches)
+                    if (patch.Hook.Head == h && patch.Positions[b] == i)
+                        patch.Values.AsSpan(b * seqLen, i + 1).CopyTo(weights);
+                foreach (var capture in patternCaptures)
+                    if (capture.Hook.Head == h && capture.Positions[b] == i)
+                        pattern.CopyTo(capture.Values.AsSpan(b * seqLen, seqLen));
+
+                var output = z.AsSpan((b * seqLen + i) * d + h * dHead, dHead);
+                output.Clear();
+                for (int j = 0; j <= i; j++)
+                    TensorPrimitives.MultiplyAdd(qkv.AsSpan((b * seqLen + j) * stride + 2 * d + h * dHead, dHead), weights[j], output, output);
+            }
+        });
+    }
+
+    private Tensor Unembed(float[] residual, ReadOnlySpan<int> logitPositions, int seqLen)
+    {
+        int d = Config.DModel, vocab = Config.VocabSize, count = logitPositions.Length;
+        int perPrompt = count / (residual.Length / d / seqLen);
+        var normed = new float[count * d];
+        for (int r = 0; r < count; r++)
+        {
+            int row = r / perPrompt * seqLen + logitPositions[r];
+            Activations.LayerNorm(residual.AsSpan(row * d, d), Weights.LnFinal, Config.LayerNormEpsilon, normed.AsSpan(r * d, d));
+        }
+        var logits = new Tensor(count, vocab);
+        var output = logits.Span;
+        if (Weights.UnembeddingBias is { } bias)
+            for (int r = 0; r < count; r++) bias.Span.CopyTo(output.Slice(r * vocab, vocab));
+        Gemm.Multiply(normed, Weights.Unembedding.Span, output, count, vocab, d, transB: true, beta: Weights.UnembeddingBias is null ? 0f : 1f);
+        return logits;
+    }
+}

@@ -1,0 +1,92 @@
+using IoiBench.Model;
+
+namespace IoiBench.Tests.Model;
+
+/// <summary>The runtime against an independent PyTorch forward of the same random GPT-2 (float64 reference).</summary>
+public class Gpt2ForwardTests
+{
+    private const float Tolerance = 2e-5f;
+    private static readonly Lazy<LoadedModel> Raw = new(() => ModelDirectory.Load(TestPaths.TinyModel, processed: false));
+
+    [Fact]
+    public void LogitsAtEveryPositionMatchTheReference()
+    {
+        var reference = TinyReference.Instance.Value;
+        var logits = Raw.Value.Model.Forward(reference.Tokens, reference.AllPositions);
+        TinyReference.AssertClose(reference.Tensors["logits"].Span, logits.Span, Tolerance, "logits");
+    }
+
+    [Theory]
+    [InlineData(HookPoint.Q)]
+    [InlineData(HookPoint.K)]
+    [InlineData(HookPoint.V)]
+    [InlineData(HookPoint.Z)]
+    [InlineData(HookPoint.Pattern)]
+    public void EveryHeadActivationMatchesTheReference(HookPoint point)
+    {
+        var reference = TinyReference.Instance.Value;
+        var cfg = Raw.Value.Model.Config;
+        int batch = reference.Tokens.Batch, seqLen = reference.Tokens.SeqLen;
+        var hooks = new HookSet();
+        var captures = new Dictionary<(int Layer, int Head, int Pos), ActivationCapture>();
+        for (int l = 0; l < cfg.NLayer; l++)
+            for (int h = 0; h < cfg.NHead; h++)
+                for (int pos = 0; pos < seqLen; pos++)
+                    captures[(l, h, pos)] = hooks.Capture(new HeadHook(point, l, h), Enumerable.Repeat(pos, batch).ToArray());
+        Raw.Value.Model.Forward(reference.Tokens, Enumerable.Repeat(seqLen - 1, batch).ToArray(), hooks);
+
+        string name = point.ToString().ToLowerInvariant();
+        foreach (var ((l, h, pos), capture) in captures)
+        {
+            var expected = reference.Tensors[$"{name}.{l}"];
+            for (int b = 0; b < batch; b++)
+            {
+                // q/k/v/z are stored [B, T, H, dh]; patterns [B, H, T, T].
+                var row = point == HookPoint.Pattern
+                    ? expected.Span.Slice(((b * cfg.NHead + h) * seqLen + pos) * seqLen, seqLen)
+                    : expected.Span.Slice(((b * seqLen + pos) * cfg.NHead + h) * cfg.DHead, cfg.DHead);
+                TinyReference.AssertClose(row, capture.Row(b), Tolerance, $"{name}@{l}.{h} prompt {b} position {pos}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("patch_z")]
+    [InlineData("patch_q")]
+    [InlineData("patch_v")]
+    [InlineData("patch_pattern")]
+    public void PatchesChangeEverythingDownstreamAsInTheReference(string patchName)
+    {
+        var reference = TinyReference.Instance.Value;
+        var (hook, position) = reference.Patches[patchName];
+        var hooks = new HookSet();
+        var positions = Enumerable.Repeat(position, reference.Tokens.Batch).ToArray();
+        hooks.Patch(hook, positions, reference.Tensors["values." + patchName].Span.ToArray());
+        var readBack = hooks.Capture(hook, positions);
+
+        var patched = Raw.Value.Model.Forward(reference.Tokens, reference.AllPositions, hooks);
+        var clean = reference.Tensors["logits"].Span.ToArray();
+        TinyReference.AssertClose(reference.Tensors["logits." + patchName].Span, patched.Span, Tolerance, patchName);
+        TinyReference.AssertClose(reference.Tensors["values." + patchName].Span, readBack.Values, 0f, "capture after patch");
+
+        // The patch must matter at its position or after it, and nowhere before it (causality).
+        int vocab = Raw.Value.Model.Config.VocabSize;
+        float MaxChange(int pos) => Enumerable.Range(0, vocab).Max(v => Math.Abs(patched.Buffer[pos * vocab + v] - clean[pos * vocab + v]));
+        Assert.True(Enumerable.Range(position, reference.Tokens.SeqLen - position).Max(MaxChange) > 1e-3f, "the patch changed no logits");
+        for (int pos = 0; pos < position; pos++) Assert.True(MaxChange(pos) < 1e-5f, $"position {pos} changed before the patch");
+    }
+
+    [Fact]
+    public void BadHooksAreRejectedBeforeRunning()
+    {
+        var reference = TinyReference.Instance.Value;
+        var model = Raw.Value.Model;
+        int[] last = Enumerable.Repeat(reference.Tokens.SeqLen - 1, reference.Tokens.Batch).ToArray();
+        var outside = new HookSet();
+        outside.Capture(new HeadHook(HookPoint.Z, 5, 0), last);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward(reference.Tokens, last, outside));
+        var wrongWidth = new HookSet();
+        wrongWidth.Patch(new HeadHook(HookPoint.Q, 0, 0), last, new float[3]);
+        Assert.Throws<ArgumentException>(() => model.Forward(reference.Tokens, last, wrongWidth));
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text.Json;
+using IoiBench.IO;
+using IoiBench.Model;
+using IoiBench.Numerics;
+
+namespace IoiBench.Tests.Model;
+
+/// <summary>The PyTorch golden outputs for the tiny random GPT-2 (tools/make_tiny_gpt2.py).</summary>
+internal sealed class TinyReference
+{
+    public static readonly Lazy<TinyReference> Instance = new(() => new TinyReference());
+
+    public TokenBatch Tokens { get; }
+    public Dictionary<string, Tensor> Tensors { get; } = [];
+    public Dictionary<string, (HeadHook Hook, int Position)> Patches { get; } = [];
+
+    private TinyReference()
+    {
+        using (var document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TestPaths.Fixtures, "tiny-gpt2-reference.json"))))
+        {
+            var rows = document.RootElement.GetProperty("tokens").EnumerateArray()
+                .Select(r => r.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToList();
+            Tokens = TokenBatch.FromSequences(rows);
+            foreach (var patch in document.RootElement.GetProperty("patches").EnumerateObject())
+            {
+                var p = patch.Value;
+                var point = Enum.Parse<HookPoint>(p.GetProperty("hook").GetString()!, ignoreCase: true);
+                Patches[patch.Name] = (new HeadHook(point, p.GetProperty("layer").GetInt32(), p.GetProperty("head").GetInt32()), p.GetProperty("position").GetInt32());
+            }
+        }
+        using var file = SafeTensorsFile.Open(Path.Combine(TestPaths.Fixtures, "tiny-gpt2-reference.safetensors"));
+        foreach (var info in file.Tensors) Tensors[info.Name] = file.ReadFloat32(info.Name);
+    }
+
+    /// <summary>Every position of every prompt, prompt-major: the layout Forward's logit rows use.</summary>
+    public int[] AllPositions => Enumerable.Range(0, Tokens.Batch).SelectMany(_ => Enumerable.Range(0, Tokens.SeqLen)).ToArray();
+
+    public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])),
+                $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
+    }
+}

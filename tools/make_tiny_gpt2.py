@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Builds the tiny random GPT-2 test fixture and its golden outputs with an independent PyTorch forward.
+
+Writes, under tests/IoiBench.Tests/Fixtures/:
+  tiny-gpt2/                 a Hugging Face GPT-2 directory (config.json, model.safetensors, word-level vocab.json)
+  tiny-gpt2-reference.json   the token batch and the hooks the reference patched
+  tiny-gpt2-reference.safetensors
+      logits            [B, T, V]   all positions, no intervention
+      {q,k,v,z}.L       [B, T, H, dh] per-head activations, raw (unprocessed) basis
+      pattern.L         [B, H, T, T]
+      logits.patch_z / logits.patch_q / logits.patch_v / logits.patch_pattern   [B, T, V] after one patch each
+
+Run with Debian's python3-torch: /usr/bin/python3 tools/make_tiny_gpt2.py
+The reference is computed in float64; the C# runtime (float32) is compared against it within tolerance.
+"""
+import json
+import math
+import os
+import struct
+
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "tests", "IoiBench.Tests", "Fixtures")
+MODEL_DIR = os.path.join(OUT, "tiny-gpt2")
+
+WORDS = ["<|endoftext|>", "Then", ",", ".", " and", " went", " to", " the", " store", " park", " gave", " a",
+         " drink", " ball", " book", " said", " Mary", " John", " Alice", " Bob", " Carol", " Dave", " had",
+         " fun", " at", " school", " When", " Afterwards", " decided", " give", " was", " in", " with", " ring",
+         " bone", " kiss", " Tom", " Anna", " office", " house"]
+N_LAYER, N_HEAD, D_MODEL, N_POSITIONS = 2, 4, 32, 24
+D_HEAD = D_MODEL // N_HEAD
+VOCAB = len(WORDS)
+
+
+def write_safetensors(path, tensors, dtypes=None):
+    """Minimal safetensors writer: little-endian header length, JSON header, raw data."""
+    dtypes = dtypes or {}
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        dtype = dtypes.get(name, "F32")
+        data = (t.to(torch.uint8) if dtype == "U8" else t.to(torch.float32)).numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for blob in blobs:
+            f.write(blob)
+
+
+def make_weights(gen):
+    def randn(*shape, scale):
+        return torch.randn(*shape, generator=gen, dtype=torch.float64) * scale
+
+    w = {"wte.weight": randn(VOCAB, D_MODEL, scale=0.5), "wpe.weight": randn(N_POSITIONS, D_MODEL, scale=0.3)}
+    for l in range(N_LAYER):
+        p = f"h.{l}."
+        w[p + "ln_1.weight"] = 1 + randn(D_MODEL, scale=0.2)
+        w[p + "ln_1.bias"] = randn(D_MODEL, scale=0.2)
+        w[p + "attn.c_attn.weight"] = randn(D_MODEL, 3 * D_MODEL, scale=0.35)
+        w[p + "attn.c_attn.bias"] = randn(3 * D_MODEL, scale=0.2)
+        w[p + "attn.c_proj.weight"] = randn(D_MODEL, D_MODEL, scale=0.2)
+        w[p + "attn.c_proj.bias"] = randn(D_MODEL, scale=0.1)
+        w[p + "ln_2.weight"] = 1 + randn(D_MODEL, scale=0.2)
+        w[p + "ln_2.bias"] = randn(D_MODEL, scale=0.2)
+        w[p + "mlp.c_fc.weight"] = randn(D_MODEL, 4 * D_MODEL, scale=0.2)
+        w[p + "mlp.c_fc.bias"] = randn(4 * D_MODEL, scale=0.1)
+        w[p + "mlp.c_proj.weight"] = randn(4 * D_MODEL, D_MODEL, scale=0.1)
+        w[p + "mlp.c_proj.bias"] = randn(D_MODEL, scale=0.1)
+    w["ln_f.weight"] = 1 + randn(D_MODEL, scale=0.2)
+    w["ln_f.bias"] = randn(D_MODEL, scale=0.2)
+    return w
+
+
+def forward(w, tokens, patch=None):
+    """GPT-2 forward in float64. patch = (hook, layer, head, position, values[B, width]) or None.
+    Returns logits [B, T, V] and the per-layer activations."""
+    B, T = tokens.shape
+    x = w["wte.weight"][tokens] + w["wpe.weight"][:T][None]
+    acts = {}
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
+
+    def apply(hook, layer, tensor):  # tensor [B, T, H, dh] or pattern [B, H, T, T]
+        if patch is None or patch[0] != hook or patch[1] != layer:
+            return tensor
+        _, _, head, pos, values = patch
+        tensor = tensor.clone()
+        if hook == "pattern":
+            tensor[:, head, pos, :] = values
+        else:
+            tensor[:, pos, head, :] = values
+        return tensor
+
+    for l in range(N_LAYER):
+        p = f"h.{l}."
+        h = F.layer_norm(x, (D_MODEL,), w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps=1e-5)
+        qkv = h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]
+        q, k, v = (t.reshape(B, T, N_HEAD, D_HEAD) for t in qkv.split(D_MODEL, dim=-1))
+        q, k, v = apply("q", l, q), apply("k", l, k), apply("v", l, v)
+        scores = torch.einsum("bihd,bjhd->bhij", q, k) / math.sqrt(D_HEAD)
+        scores = scores.masked_fill(~causal, float("-inf"))
+        pattern = apply("pattern", l, scores.softmax(dim=-1))
+        pattern = pattern.masked_fill(~causal, 0.0)
+        z = apply("z", l, torch.einsum("bhij,bjhd->bihd", pattern, v))
+        acts.update({f"q.{l}": q, f"k.{l}": k, f"v.{l}": v, f"z.{l}": z, f"pattern.{l}": pattern})
+        x = x + z.reshape(B, T, D_MODEL) @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
+        h = F.layer_norm(x, (D_MODEL,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps=1e-5)
+        m = F.gelu(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"], approximate="tanh")
+        x = x + m @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
+    x = F.layer_norm(x, (D_MODEL,), w["ln_f.weight"], w["ln_f.bias"], eps=1e-5)
+    return x @ w["wte.weight"].T, acts
+
+
+def main():
+    gen = torch.Generator().manual_seed(20241122)
+    w = make_weights(gen)
+    os.makedirs(MODEL_DIR, exist_ok=True)
+
+    # Hugging Face layout: 'transformer.' prefix, tied lm_head, causal-mask buffers (U8) that loaders must ignore.
+    hf = {"transformer." + k: v for k, v in w.items()}
+    hf["lm_head.weight"] = w["wte.weight"]
+    dtypes = {}
+    for l in range(N_LAYER):
+        hf[f"transformer.h.{l}.attn.bias"] = torch.tril(torch.ones(1, 1, N_POSITIONS, N_POSITIONS))
+        dtypes[f"transformer.h.{l}.attn.bias"] = "U8"
+    write_safetensors(os.path.join(MODEL_DIR, "model.safetensors"), hf, dtypes)
+    with open(os.path.join(MODEL_DIR, "config.json"), "w") as f:
+        json.dump({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_layer": N_LAYER, "n_head": N_HEAD,
+                   "n_embd": D_MODEL, "n_positions": N_POSITIONS, "vocab_size": VOCAB, "layer_norm_epsilon": 1e-5,
+                   "activation_function": "gelu_new", "n_inner": None}, f, indent=2)
+    with open(os.path.join(MODEL_DIR, "vocab.json"), "w") as f:
+        json.dump({word: i for i, word in enumerate(WORDS)}, f, indent=1, ensure_ascii=False)
+    with open(os.path.join(MODEL_DIR, "README.md"), "w") as f:
+        f.write("# tiny-gpt2 (random test fixture)\n\nA 2-layer, 4-head, 32-dimensional GPT-2 with random weights and a "
+                f"{VOCAB}-word word-level vocabulary. It exists to test the runtime against an independent PyTorch "
+                "forward pass; it has learned nothing. Regenerate with `/usr/bin/python3 tools/make_tiny_gpt2.py`.\n")
+
+    B, T = 3, 9
+    tokens = torch.randint(1, VOCAB, (B, T), generator=gen)
+    tokens[:, 0] = 0  # BOS
+    logits, acts = forward(w, tokens)
+    reference = {"logits": logits}
+    reference.update(acts)
+
+    patches = {
+        "patch_z": ("z", 0, 2, 4),
+        "patch_q": ("q", 1, 1, 6),
+        "patch_v": ("v", 0, 0, 3),
+        "patch_pattern": ("pattern", 0, 3, 5),
+    }
+    meta = {"tokens": tokens.tolist(), "patches": {}}
+    for name, (hook, layer, head, pos) in patches.items():
+        if hook == "pattern":
+            values = torch.rand(B, T, generator=gen, dtype=torch.float64)
+            values[:, pos + 1:] = 0
+            values = values / values.sum(dim=-1, keepdim=True)
+        else:
+            values = torch.randn(B, D_HEAD, generator=gen, dtype=torch.float64)
+        patched, _ = forward(w, tokens, (hook, layer, head, pos, values))
+        reference["logits." + name] = patched
+        reference["values." + name] = values
+        meta["patches"][name] = {"hook": hook, "layer": layer, "head": head, "position": pos}
+    write_safetensors(os.path.join(OUT, "tiny-gpt2-reference.safetensors"), reference)
+    with open(os.path.join(OUT, "tiny-gpt2-reference.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+    print(f"wrote {MODEL_DIR} and the reference outputs")
+
+
+if __name__ == "__main__":
+    main()
