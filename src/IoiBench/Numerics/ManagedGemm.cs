@@ -108,43 +108,58 @@ internal static unsafe class ManagedGemm
         }
     }
 
-    /// <summary>Packs op(B)[p0..p0+kc, j0..j0+nc] into NR-wide strips, k-major within a strip, zero-padded.</summary>
+    /// <summary>
+    /// Packs op(B)[p0..p0+kc, j0..j0+nc] into NR-wide strips, k-major within a strip, zero-padded.
+    /// The loop order follows B's storage so that reads are contiguous.
+    /// </summary>
     private static void PackB(Operands op, int p0, int kc, int j0, int nc, float* dst)
     {
-        for (int s = 0; s * NR < nc; s++)
+        int strips = (nc + NR - 1) / NR;
+        if ((long)kc * nc < 1 << 16)
         {
-            int nr = Math.Min(NR, nc - s * NR);
-            float* strip = dst + s * NR * kc;
-            for (int p = 0; p < kc; p++)
-            {
-                float* d = strip + p * NR;
-                for (int j = 0; j < nr; j++)
-                {
-                    int col = j0 + s * NR + j, kk = p0 + p;
-                    d[j] = op.TransB ? op.B[(long)col * op.Ldb + kk] : op.B[(long)kk * op.Ldb + col];
-                }
-                for (int j = nr; j < NR; j++) d[j] = 0f;
-            }
+            for (int s = 0; s < strips; s++) PackBStrip(op, p0, kc, j0, nc, dst, s);
+            return;
         }
+        nint address = (nint)dst;
+        Parallel.For(0, strips, s => PackBStrip(op, p0, kc, j0, nc, (float*)address, s));
     }
 
-    /// <summary>Packs op(A)[i0..i0+mc, p0..p0+kc] into MR-row strips, k-major within a strip, zero-padded.</summary>
+    private static void PackBStrip(Operands op, int p0, int kc, int j0, int nc, float* dst, int s)
+    {
+        int nr = Math.Min(NR, nc - s * NR), col0 = j0 + s * NR;
+        float* strip = dst + s * NR * kc;
+        if (nr < NR) new Span<float>(strip, NR * kc).Clear();
+        if (op.TransB)
+            for (int j = 0; j < nr; j++)
+            {
+                float* source = op.B + (long)(col0 + j) * op.Ldb + p0;
+                for (int p = 0; p < kc; p++) strip[p * NR + j] = source[p];
+            }
+        else
+            for (int p = 0; p < kc; p++)
+                new ReadOnlySpan<float>(op.B + (long)(p0 + p) * op.Ldb + col0, nr).CopyTo(new Span<float>(strip + p * NR, nr));
+    }
+
+    /// <summary>
+    /// Packs op(A)[i0..i0+mc, p0..p0+kc] into MR-row strips, k-major within a strip, zero-padded.
+    /// The loop order follows A's storage so that reads are contiguous.
+    /// </summary>
     private static void PackA(Operands op, int i0, int mc, int p0, int kc, float* dst)
     {
         for (int r0 = 0; r0 < mc; r0 += MR)
         {
-            int mr = Math.Min(MR, mc - r0);
+            int mr = Math.Min(MR, mc - r0), row0 = i0 + r0;
             float* strip = dst + r0 * kc;
-            for (int p = 0; p < kc; p++)
-            {
-                float* d = strip + p * MR;
+            if (mr < MR) new Span<float>(strip, MR * kc).Clear();
+            if (op.TransA)
+                for (int p = 0; p < kc; p++)
+                    new ReadOnlySpan<float>(op.A + (long)(p0 + p) * op.Lda + row0, mr).CopyTo(new Span<float>(strip + p * MR, mr));
+            else
                 for (int r = 0; r < mr; r++)
                 {
-                    int row = i0 + r0 + r, kk = p0 + p;
-                    d[r] = op.TransA ? op.A[(long)kk * op.Lda + row] : op.A[(long)row * op.Lda + kk];
+                    float* source = op.A + (long)(row0 + r) * op.Lda + p0;
+                    for (int p = 0; p < kc; p++) strip[p * MR + r] = source[p];
                 }
-                for (int r = mr; r < MR; r++) d[r] = 0f;
-            }
         }
     }
 
