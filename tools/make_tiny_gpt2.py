@@ -16,10 +16,11 @@ The reference is computed in float64; the C# runtime (float32) is compared again
 import json
 import math
 import os
-import struct
 
 import torch
 import torch.nn.functional as F
+
+from safetensors_writer import write_safetensors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "IoiBench.Tests", "Fixtures")
@@ -32,26 +33,6 @@ WORDS = ["<|endoftext|>", "Then", ",", ".", " and", " went", " to", " the", " st
 N_LAYER, N_HEAD, D_MODEL, N_POSITIONS = 2, 4, 32, 24
 D_HEAD = D_MODEL // N_HEAD
 VOCAB = len(WORDS)
-
-
-def write_safetensors(path, tensors, dtypes=None):
-    """Minimal safetensors writer: little-endian header length, JSON header, raw data."""
-    dtypes = dtypes or {}
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        dtype = dtypes.get(name, "F32")
-        data = (t.to(torch.uint8) if dtype == "U8" else t.to(torch.float32)).numpy().tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header, separators=(",", ":")).encode()
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for blob in blobs:
-            f.write(blob)
 
 
 def make_weights(gen):

@@ -16,6 +16,7 @@ public static class Program
             TokenizeCommand.Create(stdout),
             LogitsCommand.Create(stdout),
             ActivationsCommand.Create(stdout),
+            PromptsCommand.Create(stdout),
         };
 
         var parsed = root.Parse(args);

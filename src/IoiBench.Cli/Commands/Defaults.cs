@@ -1,0 +1,7 @@
+namespace IoiBench.Cli.Commands;
+
+/// <summary>Paths of the data that ships beside the binary.</summary>
+internal static class Defaults
+{
+    public static string PromptsDirectory => Path.Combine(AppContext.BaseDirectory, "prompts");
+}
