@@ -29,7 +29,7 @@ MODEL_DIR = os.path.join(OUT, "tiny-gpt2")
 WORDS = ["<|endoftext|>", "Then", ",", ".", " and", " went", " to", " the", " store", " park", " gave", " a",
          " drink", " ball", " book", " said", " Mary", " John", " Alice", " Bob", " Carol", " Dave", " had",
          " fun", " at", " school", " When", " Afterwards", " decided", " give", " was", " in", " with", " ring",
-         " bone", " kiss", " Tom", " Anna", " office", " house"]
+         " bone", " kiss", " Tom", " Anna", " office", " house", " Eve", " Frank", " Grace", " Henry"]
 N_LAYER, N_HEAD, D_MODEL, N_POSITIONS = 2, 4, 32, 24
 D_HEAD = D_MODEL // N_HEAD
 VOCAB = len(WORDS)

@@ -17,6 +17,9 @@ public static class Program
             LogitsCommand.Create(stdout),
             ActivationsCommand.Create(stdout),
             PromptsCommand.Create(stdout),
+            IoiEvalCommand.Create(stdout, stderr),
+            ExtractCommand.Create(stdout, stderr),
+            CircuitCommand.Create(stdout, stderr),
         };
 
         var parsed = root.Parse(args);

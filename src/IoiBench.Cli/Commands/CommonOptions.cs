@@ -14,6 +14,13 @@ internal static class CommonOptions
         Required = true,
     };
 
+    /// <summary>--model for commands that default to the embedded model.</summary>
+    public static Option<string> ModelWithDefault() => new("--model")
+    {
+        Description = "Model directory (default: the embedded model, models/ioi-tiny)",
+        DefaultValueFactory = _ => Defaults.EmbeddedModel,
+    };
+
     public static Option<string?> Input() => new("--input")
     {
         Description = "File with one JSON string per line (texts may contain newlines)",

@@ -4,4 +4,7 @@ namespace IoiBench.Cli.Commands;
 internal static class Defaults
 {
     public static string PromptsDirectory => Path.Combine(AppContext.BaseDirectory, "prompts");
+
+    /// <summary>The embedded default model (models/ioi-tiny in the repository).</summary>
+    public static string EmbeddedModel => Path.Combine(AppContext.BaseDirectory, "models", "ioi-tiny");
 }

@@ -17,6 +17,7 @@ public sealed class Gpt2Model(Gpt2Weights weights)
     /// <summary>
     /// Runs the batch and returns logits [rows, vocab], one row per entry of <paramref name="logitPositions"/>,
     /// which holds P positions per prompt (prompt-major, so row b·P + p is prompt b's p-th position).
+    /// With no positions it returns no rows, for passes that only capture activations.
     /// </summary>
     public Tensor Forward(TokenBatch tokens, ReadOnlySpan<int> logitPositions, HookSet? hooks = null)
     {

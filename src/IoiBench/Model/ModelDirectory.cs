@@ -23,4 +23,19 @@ public static class ModelDirectory
         if (processed) weights = WeightProcessing.Process(weights);
         return new LoadedModel(directory, new Gpt2Model(weights), tokenizer);
     }
+
+    /// <summary>SHA-256 of config.json, model.safetensors and vocab.json: what the model's activations depend on.</summary>
+    public static string ContentHash(string directory)
+    {
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        foreach (string file in new[] { "config.json", "model.safetensors", "vocab.json" })
+        {
+            using var stream = File.OpenRead(Path.Combine(directory, file));
+            var buffer = new byte[1 << 20];
+            int read;
+            while ((read = stream.Read(buffer)) > 0) sha.TransformBlock(buffer, 0, read, null, 0);
+        }
+        sha.TransformFinalBlock([], 0, 0);
+        return Convert.ToHexStringLower(sha.Hash!);
+    }
 }

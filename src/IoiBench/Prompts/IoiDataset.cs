@@ -96,10 +96,8 @@ public sealed class IoiDataset
 
     private static string DrawOther(DeterministicRandom rng, IReadOnlyList<string> slice, IoiPrompt prompt)
     {
-        while (true)
-        {
-            string name = slice[rng.Next(slice.Count)];
-            if (name != prompt.Io && name != prompt.S) return name;
-        }
+        // Slices hold at least three names (PromptLibrary.MinimumNames), so one differs from both IO and S.
+        var candidates = slice.Where(name => name != prompt.Io && name != prompt.S).ToList();
+        return candidates[rng.Next(candidates.Count)];
     }
 }

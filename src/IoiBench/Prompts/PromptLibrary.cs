@@ -13,6 +13,12 @@ public sealed class PromptLibrary
 {
     public const string TemplatesFile = "templates.yaml", NamesFile = "names.yaml", ObjectsFile = "objects.yaml", PlacesFile = "places.yaml";
 
+    /// <summary>
+    /// Names are split into a base half and two counterfactual quarters; each quarter needs three names so that one
+    /// always differs from both names of a prompt.
+    /// </summary>
+    public const int MinimumNames = 12;
+
     public string Directory { get; }
     public IReadOnlyList<IoiTemplate> Templates { get; }
     public IReadOnlyList<string> Names { get; }
@@ -66,8 +72,7 @@ public sealed class PromptLibrary
             return words;
         }
 
-        // Names are split into a base half and two counterfactual quarters; 8 is the least that leaves two per slice.
-        var names = Words(NamesFile, "names", minimum: 8);
+        var names = Words(NamesFile, "names", minimum: MinimumNames);
         var objects = Words(ObjectsFile, "objects", minimum: 1);
         var places = Words(PlacesFile, "places", minimum: 1);
 

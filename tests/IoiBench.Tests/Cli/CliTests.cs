@@ -4,6 +4,7 @@ using IoiBench.Model;
 
 namespace IoiBench.Tests.Cli;
 
+[Collection(WarningsCollection.Name)]
 public class CliTests
 {
     private static readonly string Model = TestPaths.TinyModel;

@@ -13,7 +13,7 @@ public class Gpt2ForwardTests
     {
         var reference = TinyReference.Instance.Value;
         var logits = Raw.Value.Model.Forward(reference.Tokens, reference.AllPositions);
-        TinyReference.AssertClose(reference.Tensors["logits"].Span, logits.Span, Tolerance, "logits");
+        Approx.Equal(reference.Tensors["logits"].Span, logits.Span, Tolerance, "logits");
     }
 
     [Theory]
@@ -45,7 +45,7 @@ public class Gpt2ForwardTests
                 var row = point == HookPoint.Pattern
                     ? expected.Span.Slice(((b * cfg.NHead + h) * seqLen + pos) * seqLen, seqLen)
                     : expected.Span.Slice(((b * seqLen + pos) * cfg.NHead + h) * cfg.DHead, cfg.DHead);
-                TinyReference.AssertClose(row, capture.Row(b), Tolerance, $"{name}@{l}.{h} prompt {b} position {pos}");
+                Approx.Equal(row, capture.Row(b), Tolerance, $"{name}@{l}.{h} prompt {b} position {pos}");
             }
         }
     }
@@ -66,8 +66,8 @@ public class Gpt2ForwardTests
 
         var patched = Raw.Value.Model.Forward(reference.Tokens, reference.AllPositions, hooks);
         var clean = reference.Tensors["logits"].Span.ToArray();
-        TinyReference.AssertClose(reference.Tensors["logits." + patchName].Span, patched.Span, Tolerance, patchName);
-        TinyReference.AssertClose(reference.Tensors["values." + patchName].Span, readBack.Values, 0f, "capture after patch");
+        Approx.Equal(reference.Tensors["logits." + patchName].Span, patched.Span, Tolerance, patchName);
+        Approx.Equal(reference.Tensors["values." + patchName].Span, readBack.Values, 0f, "capture after patch");
 
         // The patch must matter at its position or after it, and nowhere before it (causality).
         int vocab = Raw.Value.Model.Config.VocabSize;

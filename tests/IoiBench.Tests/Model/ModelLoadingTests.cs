@@ -26,14 +26,14 @@ public class ModelLoadingTests
 
         var reference = TinyReference.Instance.Value;
         var logits = ModelDirectory.Load(dir.Path, processed: false).Model.Forward(reference.Tokens, reference.AllPositions);
-        TinyReference.AssertClose(reference.Tensors["logits"].Span, logits.Span, 2e-5f, "logits");
+        Approx.Equal(reference.Tensors["logits"].Span, logits.Span, 2e-5f, "logits");
     }
 
     [Fact]
     public void MissingConfigFieldIsNamed()
     {
         using var dir = CopyOfTinyModel();
-        File.WriteAllText(dir.File("config.json"), "{\"n_layer\": 2, \"n_head\": 4, \"n_embd\": 32, \"vocab_size\": 40}");
+        File.WriteAllText(dir.File("config.json"), "{\"n_layer\": 2, \"n_head\": 4, \"n_embd\": 32, \"vocab_size\": 44}");
         var e = Assert.Throws<InvalidInputException>(() => ModelDirectory.Load(dir.Path, processed: false));
         Assert.Contains("config.json", e.Message);
         Assert.Contains("'n_positions'", e.Message);
@@ -44,7 +44,7 @@ public class ModelLoadingTests
     {
         using var dir = CopyOfTinyModel();
         File.WriteAllText(dir.File("config.json"),
-            "{\"n_layer\": 2, \"n_head\": 4, \"n_embd\": 32, \"vocab_size\": 40, \"n_positions\": 24, \"n_inner\": 64}");
+            "{\"n_layer\": 2, \"n_head\": 4, \"n_embd\": 32, \"vocab_size\": 44, \"n_positions\": 24, \"n_inner\": 64}");
         var e = Assert.Throws<InvalidInputException>(() => ModelDirectory.Load(dir.Path, processed: false));
         Assert.Contains("model.safetensors", e.Message);
         Assert.Contains("'transformer.h.0.mlp.c_fc.weight'", e.Message);
@@ -56,7 +56,7 @@ public class ModelLoadingTests
         Assert.Contains("not found", Assert.Throws<InvalidInputException>(() => ModelDirectory.Load("/nonexistent/model", false)).Message);
         using var dir = CopyOfTinyModel();
         File.WriteAllText(dir.File("config.json"),
-            "{\"n_layer\": 2, \"n_head\": 4, \"n_embd\": 32, \"vocab_size\": 40, \"n_positions\": 24, \"activation_function\": \"relu\"}");
+            "{\"n_layer\": 2, \"n_head\": 4, \"n_embd\": 32, \"vocab_size\": 44, \"n_positions\": 24, \"activation_function\": \"relu\"}");
         Assert.Contains("'activation_function'", Assert.Throws<InvalidInputException>(() => ModelDirectory.Load(dir.Path, false)).Message);
     }
 

@@ -34,12 +34,4 @@ internal sealed class TinyReference
 
     /// <summary>Every position of every prompt, prompt-major: the layout Forward's logit rows use.</summary>
     public int[] AllPositions => Enumerable.Range(0, Tokens.Batch).SelectMany(_ => Enumerable.Range(0, Tokens.SeqLen)).ToArray();
-
-    public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])),
-                $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
-    }
 }

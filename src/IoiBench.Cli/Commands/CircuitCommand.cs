@@ -1,0 +1,69 @@
+using System.CommandLine;
+using IoiBench.Circuit;
+using IoiBench.IO;
+using IoiBench.Model;
+
+namespace IoiBench.Cli.Commands;
+
+/// <summary><c>ioibench circuit</c>: rank heads by mean-ablation, read their attention, class them and write sites.yaml.</summary>
+internal static class CircuitCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var model = CommonOptions.ModelWithDefault();
+        var split = DatasetArguments.Split("Split whose prompts are analysed (default: validation)");
+        split.DefaultValueFactory = _ => "validation";
+        var count = new Option<int>("--count") { Description = "How many prompts of the split to use", DefaultValueFactory = _ => 500 };
+        var output = new Option<string?>("--output") { Description = "Where to write sites.yaml (default: MODEL/sites.yaml)" };
+        var plot = new Option<string?>("--plot") { Description = "Also write the analysis as an SVG heatmap to this file" };
+        var format = CommonOptions.Format();
+        var dataset = new DatasetArguments();
+        var command = new Command("circuit", "Find the IOI circuit's heads and write the model's sites file") { model, split, count, output, plot, format };
+        dataset.AddTo(command);
+        command.SetAction(parse =>
+        {
+            string directory = parse.GetValue(model)!;
+            var loaded = ModelDirectory.Load(directory, processed: false);
+            var prompts = dataset.Generate(parse, loaded.Tokenizer).Split(DatasetArguments.ParseSplit(parse.GetValue(split)!))
+                .Take(parse.GetValue(count)).Select(e => e.Clean).ToList();
+            if (prompts.Count == 0) throw new InvalidInputException($"the {parse.GetValue(split)} split is empty.");
+            var result = CircuitAnalysis.Analyse(loaded.Model, prompts, new ConsoleProgress(stderr));
+
+            string modelName = Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar));
+            var sites = CircuitAnalysis.ProposeSites(modelName, result);
+            string sitesPath = parse.GetValue(output) ?? Path.Combine(directory, "sites.yaml");
+            AtomicFile.WriteAllText(sitesPath, sites.ToYaml(
+                $"Circuit sites of {modelName}, proposed by `ioibench circuit` from {prompts.Count} {parse.GetValue(split)} prompts\n" +
+                $"(clean logit difference {result.CleanLogitDiff:F3}). Head classes by mean-ablation and attention; see docs/embedded-model.md."));
+            if (parse.GetValue(plot) is { } plotPath) AtomicFile.WriteAllText(plotPath, CircuitPlot.Render(result, $"IOI circuit of {modelName}"));
+
+            var scopes = Enum.GetValues<AblationScope>();
+            if (parse.GetValue(format) == OutputFormat.Json)
+            {
+                foreach (var h in result.Heads)
+                    stdout.WriteLine(CommonOptions.JsonLine(json =>
+                    {
+                        json.WriteString("head", h.Head.ToString());
+                        if (h.Class is null) json.WriteNull("class"); else json.WriteString("class", h.Class);
+                        json.WriteStartObject("logit_diff_drop");
+                        foreach (var s in scopes) json.WriteNumber(s.Name(), h.LogitDiffDrop[s]);
+                        json.WriteEndObject();
+                        json.WriteStartObject("attention");
+                        json.WriteNumber("end_to_io", h.Attention.EndToIo); json.WriteNumber("end_to_s1", h.Attention.EndToS1);
+                        json.WriteNumber("end_to_s2", h.Attention.EndToS2); json.WriteNumber("s2_to_s1", h.Attention.S2ToS1);
+                        json.WriteNumber("s2_to_s1+1", h.Attention.S2ToS1Plus1);
+                        json.WriteEndObject();
+                    }));
+                return 0;
+            }
+            stdout.WriteLine($"clean logit difference {result.CleanLogitDiff:F3} over {prompts.Count} prompts; drop when mean-ablated at:");
+            stdout.WriteLine($"{"head",-6}{string.Join("", scopes.Select(s => $"{s.Name(),8}"))}   end→io end→s2 s2→s1 s2→s1+1  class");
+            foreach (var h in result.Heads.OrderByDescending(h => h.LogitDiffDrop[AblationScope.All]))
+                stdout.WriteLine($"{h.Head,-6}{string.Join("", scopes.Select(s => $"{h.LogitDiffDrop[s],8:F3}"))}   " +
+                                 $"{h.Attention.EndToIo,6:F2} {h.Attention.EndToS2,6:F2} {h.Attention.S2ToS1,5:F2} {h.Attention.S2ToS1Plus1,7:F2}  {h.Class ?? "-"}");
+            stdout.WriteLine($"wrote {sitesPath} ({sites.Nodes.Count} nodes, {sites.CrossSections.Count} cross-sections)");
+            return 0;
+        });
+        return command;
+    }
+}

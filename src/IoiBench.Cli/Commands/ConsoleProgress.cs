@@ -1,0 +1,34 @@
+namespace IoiBench.Cli.Commands;
+
+/// <summary>
+/// A progress bar on standard error: redrawn in place on a terminal, one line per finished stage otherwise
+/// (so logs stay readable).
+/// </summary>
+internal sealed class ConsoleProgress(TextWriter stderr) : IProgress<ProgressUpdate>
+{
+    private readonly bool _interactive = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private string? _stage;
+    private long _lastDrawMs = -1000;
+
+    public void Report(ProgressUpdate update)
+    {
+        if (update.Stage != _stage)
+        {
+            _stage = update.Stage;
+            _clock.Restart();
+            _lastDrawMs = -1000;
+        }
+        bool finished = update.Done >= update.Total;
+        if (_interactive && (finished || _clock.ElapsedMilliseconds - _lastDrawMs >= 100))
+        {
+            _lastDrawMs = _clock.ElapsedMilliseconds;
+            double fraction = update.Total == 0 ? 1 : (double)update.Done / update.Total;
+            int filled = (int)(fraction * 30);
+            stderr.Write($"\r{update.Stage,-28} [{new string('#', filled)}{new string('.', 30 - filled)}] {update.Done}/{update.Total} {_clock.Elapsed.TotalSeconds,6:F1}s");
+            if (finished) stderr.WriteLine();
+        }
+        else if (!_interactive && finished)
+            stderr.WriteLine($"{update.Stage}: {update.Done}/{update.Total} in {_clock.Elapsed.TotalSeconds:F1}s");
+    }
+}

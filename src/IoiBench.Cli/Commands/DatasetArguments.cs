@@ -1,0 +1,44 @@
+using System.CommandLine;
+using IoiBench.Prompts;
+using IoiBench.Tokenization;
+
+namespace IoiBench.Cli.Commands;
+
+/// <summary>The options that define an IOI dataset (prompt lists, seed, split sizes), shared by every command that needs one.</summary>
+internal sealed class DatasetArguments
+{
+    private readonly Option<string?> _prompts = new("--prompts") { Description = "Prompts directory (templates.yaml, names.yaml, objects.yaml, places.yaml); default: the bundled one" };
+    private readonly Option<ulong> _seed = new("--seed") { Description = "Dataset seed", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _train = new("--train") { Description = "Train prompts", DefaultValueFactory = _ => 20_000 };
+    private readonly Option<int> _validation = new("--validation") { Description = "Validation prompts", DefaultValueFactory = _ => 2_000 };
+    private readonly Option<int> _test = new("--test") { Description = "Test prompts", DefaultValueFactory = _ => 5_000 };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _prompts, _seed, _train, _validation, _test }) command.Options.Add(option);
+    }
+
+    public IoiDataset Generate(ParseResult parse, ITokenizer tokenizer)
+    {
+        var options = new DatasetOptions(parse.GetValue(_train), parse.GetValue(_validation), parse.GetValue(_test), parse.GetValue(_seed));
+        if (options.Train < 0 || options.Validation < 0 || options.Test < 0) throw new InvalidInputException("split sizes must be non-negative.");
+        return IoiDataset.Generate(PromptLibrary.Load(parse.GetValue(_prompts) ?? Defaults.PromptsDirectory), tokenizer, options);
+    }
+
+    public static Option<string> Split(string description) => new Option<string>("--split")
+    {
+        Description = description,
+        DefaultValueFactory = _ => "test",
+    }.AcceptingOnly("train", "validation", "test");
+
+    public static DatasetSplit ParseSplit(string value) => Enum.Parse<DatasetSplit>(value, ignoreCase: true);
+}
+
+internal static class OptionExtensions
+{
+    public static Option<string> AcceptingOnly(this Option<string> option, params string[] values)
+    {
+        option.AcceptOnlyFromAmong(values);
+        return option;
+    }
+}

@@ -1,0 +1,4 @@
+namespace IoiBench;
+
+/// <summary>Progress of a long step: <see cref="Done"/> of <see cref="Total"/> units of <see cref="Stage"/>.</summary>
+public readonly record struct ProgressUpdate(string Stage, long Done, long Total);

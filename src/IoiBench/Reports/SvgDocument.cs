@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Security;
+using System.Text;
+
+namespace IoiBench.Reports;
+
+/// <summary>A minimal SVG builder for self-contained plots (no scripts, no external fonts).</summary>
+public sealed class SvgDocument(double width, double height)
+{
+    private readonly StringBuilder _body = new();
+
+    private static string F(double x) => x.ToString("0.##", CultureInfo.InvariantCulture);
+
+    public SvgDocument Rect(double x, double y, double w, double h, string fill, string? title = null)
+    {
+        _body.Append($"<rect x=\"{F(x)}\" y=\"{F(y)}\" width=\"{F(w)}\" height=\"{F(h)}\" fill=\"{fill}\"");
+        _body.AppendLine(title is null ? "/>" : $"><title>{SecurityElement.Escape(title)}</title></rect>");
+        return this;
+    }
+
+    public SvgDocument Text(double x, double y, string text, double size = 12, string anchor = "start", string fill = "#222", bool bold = false, double rotate = 0)
+    {
+        string transform = rotate == 0 ? "" : $" transform=\"rotate({F(rotate)} {F(x)} {F(y)})\"";
+        _body.AppendLine($"<text x=\"{F(x)}\" y=\"{F(y)}\" font-size=\"{F(size)}\" text-anchor=\"{anchor}\" fill=\"{fill}\"" +
+                         $"{(bold ? " font-weight=\"bold\"" : "")}{transform}>{SecurityElement.Escape(text)}</text>");
+        return this;
+    }
+
+    public SvgDocument Line(double x1, double y1, double x2, double y2, string stroke = "#888", double width = 1)
+    {
+        _body.AppendLine($"<line x1=\"{F(x1)}\" y1=\"{F(y1)}\" x2=\"{F(x2)}\" y2=\"{F(y2)}\" stroke=\"{stroke}\" stroke-width=\"{F(width)}\"/>");
+        return this;
+    }
+
+    public override string ToString() =>
+        $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{F(width)}\" height=\"{F(height)}\" viewBox=\"0 0 {F(width)} {F(height)}\" " +
+        $"font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{_body}</svg>\n";
+
+    /// <summary>Blue (negative) – white – red (positive), saturating at ±<paramref name="scale"/>.</summary>
+    public static string Diverging(double value, double scale)
+    {
+        double t = Math.Clamp(value / (scale == 0 ? 1 : scale), -1, 1);
+        int fade = (int)(255 * (1 - Math.Abs(t)));
+        return t >= 0 ? $"rgb(255,{fade},{fade})" : $"rgb({fade},{fade},255)";
+    }
+
+    /// <summary>White (0) to green (1).</summary>
+    public static string Sequential(double value)
+    {
+        double t = Math.Clamp(value, 0, 1);
+        return $"rgb({(int)(255 - 200 * t)},{(int)(255 - 90 * t)},{(int)(255 - 200 * t)})";
+    }
+}

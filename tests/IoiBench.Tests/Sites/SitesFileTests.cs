@@ -1,0 +1,60 @@
+using IoiBench.Model;
+using IoiBench.Prompts;
+using IoiBench.Sites;
+
+namespace IoiBench.Tests.Sites;
+
+public class SitesFileTests
+{
+    [Fact]
+    public void Gpt2SmallHasTheReferences55NodesAndSixCrossSections()
+    {
+        var sites = SitesFile.Load(Path.Combine(TestPaths.RepoRoot, "models", "gpt2-small", "sites.yaml"));
+        Assert.Equal(55, sites.Nodes.Count);
+        Assert.Equal(55, sites.Nodes.Distinct().Count());
+        var sizes = sites.CrossSections.ToDictionary(c => c.Name, c => (c.Nodes.Count, c.Attribute));
+        Assert.Equal((10, IoiAttribute.Io), sizes["nm+bnm@z"]);
+        Assert.Equal((30, IoiAttribute.Pos), sizes["nm+bnm@qk"]);
+        Assert.Equal((10, IoiAttribute.Pos), sizes["nm+bnm@q"]);
+        Assert.Equal((4, IoiAttribute.Pos), sizes["si@z"]);
+        Assert.Equal((4, IoiAttribute.Pos), sizes["si@v"]);
+        Assert.Equal((7, IoiAttribute.Pos), sizes["ind+dt@z"]);
+        Assert.Contains(new SiteNode(HookPoint.K, 10, 10, SemanticPosition.S1), sites.Nodes);
+    }
+
+    [Fact]
+    public void NodesRoundTripThroughText()
+    {
+        foreach (string text in new[] { "z@9.9@end", "k@10.10@s1", "v@8.6@s2", "q@0.1@s1+1", "z@3.0@io" })
+            Assert.Equal(text, SiteNode.Parse(text).ToString());
+        Assert.Contains("unknown hook 'w'", Assert.Throws<InvalidInputException>(() => SiteNode.Parse("w@1.2@end")).Message);
+        Assert.Contains("unknown position 'mid'", Assert.Throws<InvalidInputException>(() => SiteNode.Parse("z@1.2@mid")).Message);
+    }
+
+    [Fact]
+    public void WrittenYamlLoadsBack()
+    {
+        using var dir = new TestPaths.TempDirectory();
+        var original = SitesFile.Load(Path.Combine(TestPaths.RepoRoot, "models", "gpt2-small", "sites.yaml"));
+        File.WriteAllText(dir.File("sites.yaml"), original.ToYaml("test\nheader"));
+        var loaded = SitesFile.Load(dir.File("sites.yaml"));
+        Assert.Equal(original.Nodes, loaded.Nodes);
+        Assert.Equal(original.CrossSections.Select(c => (c.Name, c.Label, c.Attribute, string.Join(",", c.Nodes))),
+                     loaded.CrossSections.Select(c => (c.Name, c.Label, c.Attribute, string.Join(",", c.Nodes))));
+        Assert.Equal(original.HeadClasses["induction"], loaded.HeadClasses["induction"]);
+    }
+
+    [Theory]
+    [InlineData("model: m\nnodes: [z@1.1@end]\ncross_sections:\n  - name: a\n    attribute: io\n    nodes: [z@1.2@end]\n", "sites.yaml:6", "not in 'nodes'")]
+    [InlineData("model: m\nnodes: [z@1.1@end]\ncross_sections:\n  - name: a\n    attribute: who\n    nodes: [z@1.1@end]\n", "sites.yaml:5", "'who'")]
+    [InlineData("model: m\nnode: [z@1.1@end]\n", "sites.yaml:2", "unknown key 'node'")]
+    [InlineData("model: m\nnodes: [z@1.1@end, zz@1.1@end]\ncross_sections: []\n", "sites.yaml:2", "unknown hook 'zz'")]
+    public void ErrorsNameTheLineAndTheProblem(string yaml, string where, string what)
+    {
+        using var dir = new TestPaths.TempDirectory();
+        File.WriteAllText(dir.File("sites.yaml"), yaml);
+        var e = Assert.Throws<InvalidInputException>(() => SitesFile.Load(dir.File("sites.yaml")));
+        Assert.Contains(where, e.Message);
+        Assert.Contains(what, e.Message);
+    }
+}
