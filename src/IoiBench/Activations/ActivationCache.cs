@@ -48,6 +48,7 @@ public sealed class ActivationCache(string directory)
         }
 
         var activations = ActivationExtractor.Extract(model.Model, examples, nodes, progress);
+        System.IO.Directory.CreateDirectory(Directory);
         File.Delete(manifestPath);
         SafeTensorsWriter.Write(tensorsPath, activations.Tensors);
         AtomicFile.WriteAllText(manifestPath, JsonSerializer.Serialize(manifest, ManifestJson.Default.Manifest));
