@@ -20,6 +20,7 @@ public static class Program
             IoiEvalCommand.Create(stdout, stderr),
             ExtractCommand.Create(stdout, stderr),
             CircuitCommand.Create(stdout, stderr),
+            DictionariesCommand.Create(stdout, stderr),
         };
 
         var parsed = root.Parse(args);

@@ -33,7 +33,7 @@ public static class CircuitPlot
             {
                 double drop = head.LogitDiffDrop[scopes[c]];
                 svg.Rect(left + c * cell, y, cell - 2, rowHeight - 2, SvgDocument.Diverging(drop, scale), $"{head.Head} ablated at {scopes[c].Name()}: drop {drop:F3}");
-                svg.Text(left + c * cell + cell / 2, y + 15, drop.ToString("F2"), 10, "middle");
+                svg.Text(left + c * cell + cell / 2, y + 15, drop.ToString("F2"), 10, "middle", fill: Math.Abs(drop) > 0.6 * scale ? "white" : "#222");
             }
             double[] attention = [head.Attention.EndToIo, head.Attention.EndToS1, head.Attention.EndToS2, head.Attention.S2ToS1, head.Attention.S2ToS1Plus1];
             for (int c = 0; c < attention.Length; c++)

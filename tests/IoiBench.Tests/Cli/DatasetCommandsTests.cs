@@ -81,4 +81,22 @@ public class DatasetCommandsTests
         var second = Run(args);
         Assert.StartsWith("cache hit: 2 nodes × 30 prompts", second.Out);
     }
+
+    [Fact]
+    public void DictionariesReportEveryNodesReconstructionQuality()
+    {
+        using var dir = new TestPaths.TempDirectory();
+        File.WriteAllText(dir.File("sites.yaml"), "model: tiny\nnodes: [z@1.1@end, k@0.2@s1]\ncross_sections:\n  - name: a\n    attribute: io\n    nodes: [z@1.1@end]\n");
+        var (code, output, _) = Run(["dictionaries", "--model", TestPaths.TinyModel, "--sites", dir.File("sites.yaml"), "--cache", dir.Path, "--format", "json", .. Dataset]);
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["z@1.1@end", "k@0.2@s1"], lines.Select(l => l.GetProperty("node").GetString()));
+        foreach (var line in lines)
+        {
+            Assert.InRange(line.GetProperty("cosine").GetDouble(), -1, 1);
+            Assert.True(line.GetProperty("mse").GetDouble() >= 0);
+            var weights = line.GetProperty("mean_weight");
+            Approx.Equal(1.0, weights.GetProperty("io").GetDouble() + weights.GetProperty("s").GetDouble() + weights.GetProperty("pos").GetDouble());
+        }
+    }
 }
