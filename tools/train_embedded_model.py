@@ -7,10 +7,11 @@ d_model 256, word-level vocabulary) that performs indirect-object identification
 Needs Debian's python3-torch and python3-yaml, and the .NET SDK (it calls ./ioibench for the prompts, so the
 training text comes from IoiBench's own generator). Deterministic: fixed seeds, 2 threads.
 
-Training data: IoiBench's IOI prompts (generator seed 1, so the benchmark's default seed-0 splits stay unseen; any
-prompt identical to a seed-0 test prompt is dropped) with two templates and eight base names held out, plus simple
-one-name sentences that use every name (so held-out names still get trained embeddings). Loss: next-token cross
-entropy over all positions plus the cross entropy of the answer (IO) at the final position.
+Training data: IoiBench's IOI prompts over the benchmark's full lists (generator seed 1, so the benchmark's default
+seed-0 splits stay unseen; any prompt identical to a seed-0 test prompt is dropped), plus simple one-name sentences.
+Generalisation is measured on what training never showed in an IOI prompt: three extra templates and eight extra
+names that are not in prompts/ (the extra names occur only in the one-name sentences, so their embeddings are trained).
+Loss: next-token cross entropy over all positions plus the cross entropy of the answer (IO) at the final position.
 """
 import argparse
 import json
@@ -31,8 +32,11 @@ from safetensors_writer import write_safetensors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROMPTS = os.path.join(ROOT, "prompts")
-HELD_OUT_TEMPLATES = ["long-day", "dinner"]
-HELD_OUT_NAME_COUNT = 8  # the last eight names of the base half of names.yaml
+# Held out of every IOI training prompt, and not part of the benchmark's prompt lists.
+HELD_OUT_TEMPLATES = ["Then, {A} and {B} walked to the {PLACE}. {S} threw a {OBJECT} to",
+                      "While {A} and {B} were resting at the {PLACE}, {S} offered a {OBJECT} to",
+                      "Later, {A} and {B} arrived at the {PLACE}. {S} sent the {OBJECT} to"]
+HELD_OUT_NAMES = ["Hugo", "Felix", "Simon", "Martin", "Ruby", "Holly", "Ivy", "Nora"]
 # One-name sentences; a name always follows a space, as in the IOI templates.
 FILLER = ["Then, {N} went to the {P}.", "Then, {N} had lots of fun at the {P}.", "Afterwards, {N} was working at the {P}.",
           "Afterwards, {N} found a {O}.", "When {N} got a {O}, the {P} was busy.", "Then, {N} said that the {O} was in the {P}."]
@@ -50,11 +54,11 @@ def load_words():
 
 def build_vocab(templates, names, objects, places):
     pieces = {"<|endoftext|>"}
-    for text in [t["text"] for t in templates] + FILLER:
+    for text in [t["text"] for t in templates] + HELD_OUT_TEMPLATES + FILLER:
         filled = text.replace("{A}", "X").replace("{B}", "X").replace("{S}", "X").replace("{N}", "X")
         filled = filled.replace("{PLACE}", "X").replace("{P}", "X").replace("{OBJECT}", "X").replace("{O}", "X")
         pieces.update(p for p in PIECES.findall(filled) if p.strip(" ") != "X")
-    pieces.update(" " + w for w in names + objects + places)
+    pieces.update(" " + w for w in names + HELD_OUT_NAMES + objects + places)
     ordered = ["<|endoftext|>"] + sorted(pieces - {"<|endoftext|>"})
     return {piece: i for i, piece in enumerate(ordered)}
 
@@ -65,6 +69,20 @@ def ioibench_prompts(model_dir, seed, split, out, **sizes):
     subprocess.run(args, check=True)
     with open(out) as f:
         return [json.loads(line) for line in f]
+
+
+def held_out_prompts(vocab, names, objects, places, templates, count, rng):
+    """IOI prompts built here (not by ioibench) from templates or names that training never used in IOI."""
+    prompts = []
+    for i in range(count):
+        template = rng.choice(templates)
+        io, s = rng.sample(names, 2)
+        a, b = (io, s) if i % 2 == 0 else (s, io)
+        text = template.replace("{A}", a).replace("{B}", b).replace("{S}", s)
+        text = text.replace("{PLACE}", rng.choice(places)).replace("{OBJECT}", rng.choice(objects))
+        ids = [0] + [vocab[piece] for piece in PIECES.findall(text)]
+        prompts.append({"ids": ids, "positions": {"end": len(ids) - 1}, "answer": {"io": vocab[" " + io], "s": vocab[" " + s]}})
+    return prompts
 
 
 class Gpt2(torch.nn.Module):
@@ -157,24 +175,22 @@ def main():
     with open(os.path.join(args.out, "vocab.json"), "w") as f:
         json.dump(vocab, f, indent=1)
 
-    base = names[:len(names) // 2]
-    held_out_names = set(base[-HELD_OUT_NAME_COUNT:])
     with tempfile.TemporaryDirectory() as tmp:
         train_all = ioibench_prompts(args.out, 1, "train", os.path.join(tmp, "train.jsonl"), train=60000, validation=3000, test=0)
         validation = ioibench_prompts(args.out, 1, "validation", os.path.join(tmp, "val.jsonl"), train=60000, validation=3000, test=0)
         benchmark_test = {p["text"] for p in ioibench_prompts(args.out, 0, "test", os.path.join(tmp, "test.jsonl"))}
-
-    def held_out(p):
-        return p["template"] in HELD_OUT_TEMPLATES or p["io"] in held_out_names or p["s"] in held_out_names
-    train = [p for p in train_all if not held_out(p) and p["text"] not in benchmark_test]
-    val_in = [p for p in validation if not held_out(p)]
-    val_templates = [p for p in validation if p["template"] in HELD_OUT_TEMPLATES and p["io"] not in held_out_names and p["s"] not in held_out_names]
-    val_names = [p for p in validation if p["template"] not in HELD_OUT_TEMPLATES and (p["io"] in held_out_names or p["s"] in held_out_names)]
-    print(f"{len(train)} training prompts; validation: {len(val_in)} held-in, {len(val_templates)} held-out templates, "
-          f"{len(val_names)} held-out names", flush=True)
+    train = [p for p in train_all if p["text"] not in benchmark_test]
+    eval_rng = random.Random(1)
+    base_templates = [t["text"] for t in templates]
+    evaluations = {
+        "validation": validation,
+        "held-out templates": held_out_prompts(vocab, names[:len(names) // 2], objects, places, HELD_OUT_TEMPLATES, 1000, eval_rng),
+        "held-out names": held_out_prompts(vocab, HELD_OUT_NAMES, objects, places, base_templates, 1000, eval_rng),
+    }
+    print(f"{len(train)} training prompts", flush=True)
 
     def filler_ids():
-        text = rng.choice(FILLER).replace("{N}", rng.choice(names)).replace("{P}", rng.choice(places)).replace("{O}", rng.choice(objects))
+        text = rng.choice(FILLER).replace("{N}", rng.choice(names + HELD_OUT_NAMES)).replace("{P}", rng.choice(places)).replace("{O}", rng.choice(objects))
         return [0] + [vocab[piece] for piece in PIECES.findall(text)]
 
     model = Gpt2(len(vocab))
@@ -203,13 +219,12 @@ def main():
         loss_history.append((lm.item(), answer.item()))
         if step % 250 == 0 or step == args.steps:
             recent = loss_history[-250:]
-            acc, ld = evaluate(model, val_in[:1000])
+            acc, ld = evaluate(model, validation[:1000])
             print(f"step {step}: lm loss {sum(r[0] for r in recent) / len(recent):.4f}, answer loss "
-                  f"{sum(r[1] for r in recent) / len(recent):.4f}, held-in accuracy {acc:.3f}, logit diff {ld:.2f} "
+                  f"{sum(r[1] for r in recent) / len(recent):.4f}, validation accuracy {acc:.3f}, logit diff {ld:.2f} "
                   f"({time.time() - started:.0f} s)", flush=True)
 
-    results = {name: evaluate(model, prompts) for name, prompts in
-               [("held-in", val_in), ("held-out templates", val_templates), ("held-out names", val_names)]}
+    results = {name: evaluate(model, prompts) for name, prompts in evaluations.items()}
     recent = loss_history[-250:]
     final_lm, final_answer = sum(r[0] for r in recent) / len(recent), sum(r[1] for r in recent) / len(recent)
     elapsed = time.time() - started
@@ -223,9 +238,9 @@ def main():
         json.dump({"command": " ".join(["/usr/bin/python3", "tools/train_embedded_model.py"] + sys.argv[1:]),
                    "torch": torch.__version__, "threads": 2, "steps": args.steps, "batch": args.batch,
                    "seconds": round(elapsed), "final_lm_loss": round(final_lm, 4), "final_answer_loss": round(final_answer, 4),
-                   "training_prompts": len(train), "held_out_templates": HELD_OUT_TEMPLATES, "held_out_names": sorted(held_out_names),
-                   "validation": {k: {"prompts": len(p), "accuracy": round(v[0], 4), "logit_diff": round(v[1], 3)}
-                                  for (k, v), p in zip(results.items(), [val_in, val_templates, val_names])}}, f, indent=2)
+                   "training_prompts": len(train), "held_out_templates": HELD_OUT_TEMPLATES, "held_out_names": HELD_OUT_NAMES,
+                   "evaluation": {k: {"prompts": len(evaluations[k]), "accuracy": round(v[0], 4), "logit_diff": round(v[1], 3)}
+                                  for k, v in results.items()}}, f, indent=2)
     print(json.dumps(results), f"{elapsed:.0f} s", flush=True)
 
 

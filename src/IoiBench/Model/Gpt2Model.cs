@@ -54,7 +54,7 @@ public sealed class Gpt2Model(Gpt2Weights weights)
 
             LayerNorm(residual, block.Ln2, normed, rows);
             Linear(normed, block.MlpInWeight, block.MlpInBias, hidden, rows, d, cfg.DMlp, accumulate: false);
-            Activations.GeluNew(hidden);
+            TransformerOps.GeluNew(hidden);
             Linear(hidden, block.MlpOutWeight, block.MlpOutBias, residual, rows, cfg.DMlp, d, accumulate: true);
         }
 
@@ -79,7 +79,7 @@ public sealed class Gpt2Model(Gpt2Weights weights)
     {
         int d = Config.DModel;
         for (int r = 0; r < rows; r++)
-            Activations.LayerNorm(input.AsSpan(r * d, d), ln, Config.LayerNormEpsilon, output.AsSpan(r * d, d));
+            TransformerOps.LayerNorm(input.AsSpan(r * d, d), ln, Config.LayerNormEpsilon, output.AsSpan(r * d, d));
     }
 
     /// <summary>output (=|+=) input·W + b, with W in Conv1D layout [inDim, outDim].</summary>
@@ -130,7 +130,7 @@ public sealed class Gpt2Model(Gpt2Weights weights)
                 var weights = pattern[..(i + 1)];
                 for (int j = 0; j <= i; j++)
                     weights[j] = TensorPrimitives.Dot(query, qkv.AsSpan((b * seqLen + j) * stride + d + h * dHead, dHead)) * scale;
-                TensorPrimitives.SoftMax(weights, weights);
+                TransformerOps.SoftMax(weights, weights);
                 pattern[(i + 1)..].Clear();
 
                 foreach (var patch in patternPatches)
@@ -156,7 +156,7 @@ public sealed class Gpt2Model(Gpt2Weights weights)
         for (int r = 0; r < count; r++)
         {
             int row = r / perPrompt * seqLen + logitPositions[r];
-            Activations.LayerNorm(residual.AsSpan(row * d, d), Weights.LnFinal, Config.LayerNormEpsilon, normed.AsSpan(r * d, d));
+            TransformerOps.LayerNorm(residual.AsSpan(row * d, d), Weights.LnFinal, Config.LayerNormEpsilon, normed.AsSpan(r * d, d));
         }
         var logits = new Tensor(count, vocab);
         var output = logits.Span;

@@ -3,7 +3,7 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 namespace IoiBench.Model;
 
 /// <summary>The element-wise pieces of the transformer: LayerNorm and GPT-2's tanh-approximate GELU.</summary>
-public static class Activations
+public static class TransformerOps
 {
     private const int GeluChunk = 4096;
     private static readonly float GeluC1 = MathF.Sqrt(2f / MathF.PI), GeluC3 = MathF.Sqrt(2f / MathF.PI) * 0.044715f;
@@ -18,6 +18,18 @@ public static class Activations
         if (ln is null) return;
         TensorPrimitives.Multiply(output, ln.Weight.Span, output);
         TensorPrimitives.Add(output, ln.Bias.Span, output);
+    }
+
+    /// <summary>
+    /// Softmax that subtracts the maximum first, so large scores (sharp attention) cannot overflow.
+    /// (TensorPrimitives.SoftMax exponentiates the raw values and returns NaN from about 89 upwards.)
+    /// </summary>
+    public static void SoftMax(ReadOnlySpan<float> x, Span<float> output)
+    {
+        float max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, output);
+        TensorPrimitives.Exp(output, output);
+        TensorPrimitives.Divide(output, TensorPrimitives.Sum(output), output);
     }
 
     /// <summary>In place: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in parallel chunks.</summary>
