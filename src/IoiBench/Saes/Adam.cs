@@ -1,0 +1,40 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace IoiBench.Saes;
+
+/// <summary>Adam (Kingma &amp; Ba) over an SAE's named parameters, without weight decay, as in the reference.</summary>
+public sealed class Adam(SaeParameters parameters, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f)
+{
+    private readonly SaeParameters _m = parameters.ZerosLike(), _v = parameters.ZerosLike();
+
+    public int Steps { get; private set; }
+
+    public void Step(SaeParameters gradients, float learningRate)
+    {
+        Steps++;
+        float correction1 = 1 - MathF.Pow(beta1, Steps), correction2 = 1 - MathF.Pow(beta2, Steps);
+        foreach (var (name, parameter) in parameters.Tensors)
+        {
+            var g = gradients[name].Span;
+            var m = _m[name].Span;
+            var v = _v[name].Span;
+            var p = parameter.Span;
+            for (int i = 0; i < p.Length; i++)
+            {
+                m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+                p[i] -= learningRate * (m[i] / correction1) / (MathF.Sqrt(v[i] / correction2) + epsilon);
+            }
+        }
+    }
+
+    /// <summary>Zeroes both moments of the given entries (after resampling them); the step count stays.</summary>
+    public void ResetMoments(string name, IEnumerable<int> flatIndices)
+    {
+        foreach (int i in flatIndices)
+        {
+            _m[name].Span[i] = 0;
+            _v[name].Span[i] = 0;
+        }
+    }
+}
