@@ -21,6 +21,16 @@ internal static class CommonOptions
         DefaultValueFactory = _ => Defaults.EmbeddedModel,
     };
 
+    public static Option<string?> Sites() => new("--sites") { Description = "Sites file (default: MODEL/sites.yaml)" };
+
+    public static Option<string?> Cache() => new("--cache") { Description = "Cache directory (default: $IOIBENCH_CACHE or ~/.cache/ioibench)" };
+
+    public static IoiBench.Sites.SitesFile LoadSites(string? sitesPath, string modelDirectory) =>
+        IoiBench.Sites.SitesFile.Load(sitesPath ?? Path.Combine(modelDirectory, "sites.yaml"));
+
+    public static IoiBench.Activations.ActivationCache OpenCache(string? cacheDirectory) =>
+        new(Path.Combine(cacheDirectory ?? IoiBench.Activations.ActivationCache.DefaultDirectory, "activations"));
+
     public static Option<string?> Input() => new("--input")
     {
         Description = "File with one JSON string per line (texts may contain newlines)",

@@ -4,7 +4,6 @@ using IoiBench.Dictionaries;
 using IoiBench.Model;
 using IoiBench.Numerics;
 using IoiBench.Prompts;
-using IoiBench.Sites;
 
 namespace IoiBench.Cli.Commands;
 
@@ -17,8 +16,8 @@ internal static class DictionariesCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = CommonOptions.ModelWithDefault();
-        var sites = new Option<string?>("--sites") { Description = "Sites file (default: MODEL/sites.yaml)" };
-        var cache = new Option<string?>("--cache") { Description = "Cache directory (default: $IOIBENCH_CACHE or ~/.cache/ioibench)" };
+        var sites = CommonOptions.Sites();
+        var cache = CommonOptions.Cache();
         var format = CommonOptions.Format();
         var dataset = new DatasetArguments();
         var command = new Command("dictionaries", "Fit supervised feature dictionaries (train) and score their reconstructions (test)") { model, sites, cache, format };
@@ -26,10 +25,10 @@ internal static class DictionariesCommand
         command.SetAction(parse =>
         {
             string directory = parse.GetValue(model)!;
-            var sitesFile = SitesFile.Load(parse.GetValue(sites) ?? Path.Combine(directory, "sites.yaml"));
+            var sitesFile = CommonOptions.LoadSites(parse.GetValue(sites), directory);
             var loaded = ModelDirectory.Load(directory, processed: true);
             var data = dataset.Generate(parse, loaded.Tokenizer);
-            var activationCache = new ActivationCache(Path.Combine(parse.GetValue(cache) ?? ActivationCache.DefaultDirectory, "activations"));
+            var activationCache = CommonOptions.OpenCache(parse.GetValue(cache));
             var progress = new ConsoleProgress(stderr);
             var train = activationCache.GetOrExtract(loaded, data, DatasetSplit.Train, sitesFile.Nodes, progress).Activations;
             var test = activationCache.GetOrExtract(loaded, data, DatasetSplit.Test, sitesFile.Nodes, progress).Activations;

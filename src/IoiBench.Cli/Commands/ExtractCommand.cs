@@ -1,7 +1,6 @@
 using System.CommandLine;
 using IoiBench.Activations;
 using IoiBench.Model;
-using IoiBench.Sites;
 
 namespace IoiBench.Cli.Commands;
 
@@ -11,21 +10,21 @@ internal static class ExtractCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = CommonOptions.ModelWithDefault();
-        var sites = new Option<string?>("--sites") { Description = "Sites file (default: MODEL/sites.yaml)" };
+        var sites = CommonOptions.Sites();
         var split = DatasetArguments.Split("Split to extract: train, validation or test");
         var basis = new Option<string>("--basis") { Description = "processed (TransformerLens basis, default) or raw", DefaultValueFactory = _ => "processed" }
             .AcceptingOnly("processed", "raw");
-        var cache = new Option<string?>("--cache") { Description = "Cache directory (default: $IOIBENCH_CACHE or ~/.cache/ioibench)" };
+        var cache = CommonOptions.Cache();
         var dataset = new DatasetArguments();
         var command = new Command("extract", "Extract site activations for clean and counterfactual prompts (cached)") { model, sites, split, basis, cache };
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
             string directory = parse.GetValue(model)!;
-            var sitesFile = SitesFile.Load(parse.GetValue(sites) ?? Path.Combine(directory, "sites.yaml"));
+            var sitesFile = CommonOptions.LoadSites(parse.GetValue(sites), directory);
             var loaded = ModelDirectory.Load(directory, processed: parse.GetValue(basis) == "processed");
             var examples = dataset.Generate(parse, loaded.Tokenizer);
-            var activationCache = new ActivationCache(Path.Combine(parse.GetValue(cache) ?? ActivationCache.DefaultDirectory, "activations"));
+            var activationCache = CommonOptions.OpenCache(parse.GetValue(cache));
             var result = activationCache.GetOrExtract(loaded, examples, DatasetArguments.ParseSplit(parse.GetValue(split)!), sitesFile.Nodes, new ConsoleProgress(stderr));
             stdout.WriteLine($"{(result.Hit ? "cache hit" : "extracted")}: {result.Activations.Nodes.Count} nodes × {result.Activations.Prompts} prompts × " +
                              $"{Enum.GetValues<PromptVariant>().Length} prompt variants ({parse.GetValue(basis)} basis) in {result.Path}");

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using IoiBench.Cli;
 using IoiBench.Model;
 
 namespace IoiBench.Tests.Cli;
@@ -9,13 +8,7 @@ public class CliTests
 {
     private static readonly string Model = TestPaths.TinyModel;
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static List<JsonElement> JsonLines(string output) =>
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement.Clone()).ToList();

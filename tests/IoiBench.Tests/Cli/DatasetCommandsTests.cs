@@ -1,5 +1,4 @@
 using System.Text.Json;
-using IoiBench.Cli;
 using IoiBench.Sites;
 
 namespace IoiBench.Tests.Cli;
@@ -10,13 +9,7 @@ public class DatasetCommandsTests
 {
     private static readonly string[] Dataset = ["--prompts", TinyDataset.PromptsDirectory, "--train", "60", "--validation", "12", "--test", "30", "--seed", "3"];
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void PromptsPrintsEveryExampleWithPositionsAnswersAndCounterfactuals()
