@@ -20,7 +20,7 @@ import os
 import torch
 import torch.nn.functional as F
 
-from safetensors_writer import write_safetensors
+from safetensors_io import write_safetensors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "IoiBench.Tests", "Fixtures")

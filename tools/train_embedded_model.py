@@ -1,17 +1,21 @@
 #!/usr/bin/python3
 """Trains IoiBench's embedded default model, models/ioi-tiny: a small GPT-2 (3 layers, 4 heads of 64 dimensions,
-d_model 256, word-level vocabulary) that performs indirect-object identification.
+d_model 256, word-level vocabulary) that performs indirect-object identification. Two phases:
 
-    /usr/bin/python3 tools/train_embedded_model.py [--steps 3000] [--out models/ioi-tiny]
+    /usr/bin/python3 tools/train_embedded_model.py --steps 3000                                  # phase 1
+    /usr/bin/python3 tools/train_embedded_model.py --continue-from models/ioi-tiny --steps 600 --lr 3e-4   # phase 2
+
+Phase 1 trains from scratch with two templates and eight base names held out of every IOI prompt, and measures how
+far the behaviour generalises to them. Phase 2 continues from phase 1's weights (and vocabulary) on the full
+distribution, so that the shipped model covers every benchmark prompt.
 
 Needs Debian's python3-torch and python3-yaml, and the .NET SDK (it calls ./ioibench for the prompts, so the
 training text comes from IoiBench's own generator). Deterministic: fixed seeds, 2 threads.
 
-Training data: IoiBench's IOI prompts over the benchmark's full lists (generator seed 1, so the benchmark's default
-seed-0 splits stay unseen; any prompt identical to a seed-0 test prompt is dropped), plus simple one-name sentences.
-Generalisation is measured on what training never showed in an IOI prompt: three extra templates and eight extra
-names that are not in prompts/ (the extra names occur only in the one-name sentences, so their embeddings are trained).
-Loss: next-token cross entropy over all positions plus the cross entropy of the answer (IO) at the final position.
+Training data: IoiBench's IOI prompts (generator seed 1, so the benchmark's default seed-0 splits stay unseen; any
+prompt identical to a seed-0 test prompt is dropped), plus simple one-name sentences that use every name (so held-out
+names still get trained embeddings). Loss: next-token cross entropy over all positions plus the cross entropy of the
+answer (IO) at the final position.
 """
 import argparse
 import json
@@ -28,15 +32,12 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from safetensors_writer import write_safetensors
+from safetensors_io import read_safetensors, write_safetensors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROMPTS = os.path.join(ROOT, "prompts")
-# Held out of every IOI training prompt, and not part of the benchmark's prompt lists.
-HELD_OUT_TEMPLATES = ["Then, {A} and {B} walked to the {PLACE}. {S} threw a {OBJECT} to",
-                      "While {A} and {B} were resting at the {PLACE}, {S} offered a {OBJECT} to",
-                      "Later, {A} and {B} arrived at the {PLACE}. {S} sent the {OBJECT} to"]
-HELD_OUT_NAMES = ["Hugo", "Felix", "Simon", "Martin", "Ruby", "Holly", "Ivy", "Nora"]
+HELD_OUT_TEMPLATES = ["long-day", "dinner"]
+HELD_OUT_NAME_COUNT = 8  # the last eight names of the base half of names.yaml
 # One-name sentences; a name always follows a space, as in the IOI templates.
 FILLER = ["Then, {N} went to the {P}.", "Then, {N} had lots of fun at the {P}.", "Afterwards, {N} was working at the {P}.",
           "Afterwards, {N} found a {O}.", "When {N} got a {O}, the {P} was busy.", "Then, {N} said that the {O} was in the {P}."]
@@ -54,11 +55,11 @@ def load_words():
 
 def build_vocab(templates, names, objects, places):
     pieces = {"<|endoftext|>"}
-    for text in [t["text"] for t in templates] + HELD_OUT_TEMPLATES + FILLER:
+    for text in [t["text"] for t in templates] + FILLER:
         filled = text.replace("{A}", "X").replace("{B}", "X").replace("{S}", "X").replace("{N}", "X")
         filled = filled.replace("{PLACE}", "X").replace("{P}", "X").replace("{OBJECT}", "X").replace("{O}", "X")
         pieces.update(p for p in PIECES.findall(filled) if p.strip(" ") != "X")
-    pieces.update(" " + w for w in names + HELD_OUT_NAMES + objects + places)
+    pieces.update(" " + w for w in names + objects + places)
     ordered = ["<|endoftext|>"] + sorted(pieces - {"<|endoftext|>"})
     return {piece: i for i, piece in enumerate(ordered)}
 
@@ -69,20 +70,6 @@ def ioibench_prompts(model_dir, seed, split, out, **sizes):
     subprocess.run(args, check=True)
     with open(out) as f:
         return [json.loads(line) for line in f]
-
-
-def held_out_prompts(vocab, names, objects, places, templates, count, rng):
-    """IOI prompts built here (not by ioibench) from templates or names that training never used in IOI."""
-    prompts = []
-    for i in range(count):
-        template = rng.choice(templates)
-        io, s = rng.sample(names, 2)
-        a, b = (io, s) if i % 2 == 0 else (s, io)
-        text = template.replace("{A}", a).replace("{B}", b).replace("{S}", s)
-        text = text.replace("{PLACE}", rng.choice(places)).replace("{OBJECT}", rng.choice(objects))
-        ids = [0] + [vocab[piece] for piece in PIECES.findall(text)]
-        prompts.append({"ids": ids, "positions": {"end": len(ids) - 1}, "answer": {"io": vocab[" " + io], "s": vocab[" " + s]}})
-    return prompts
 
 
 class Gpt2(torch.nn.Module):
@@ -162,6 +149,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--continue-from", help="phase 2: start from this model directory's weights and vocabulary and train on everything")
     parser.add_argument("--out", default=os.path.join(ROOT, "models", "ioi-tiny"))
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -170,34 +159,48 @@ def main():
     started = time.time()
 
     templates, names, objects, places = load_words()
-    vocab = build_vocab(templates, names, objects, places)
+    phase1 = None
+    if args.continue_from:
+        with open(os.path.join(args.continue_from, "vocab.json")) as f:
+            vocab = json.load(f)
+        with open(os.path.join(args.continue_from, "training.json")) as f:
+            phase1 = json.load(f)
+        initial = read_safetensors(os.path.join(args.continue_from, "model.safetensors"))
+    else:
+        vocab = build_vocab(templates, names, objects, places)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "vocab.json"), "w") as f:
         json.dump(vocab, f, indent=1)
 
+    base = names[:len(names) // 2]
+    held_out_names = set(base[-HELD_OUT_NAME_COUNT:])
     with tempfile.TemporaryDirectory() as tmp:
         train_all = ioibench_prompts(args.out, 1, "train", os.path.join(tmp, "train.jsonl"), train=60000, validation=3000, test=0)
         validation = ioibench_prompts(args.out, 1, "validation", os.path.join(tmp, "val.jsonl"), train=60000, validation=3000, test=0)
         benchmark_test = {p["text"] for p in ioibench_prompts(args.out, 0, "test", os.path.join(tmp, "test.jsonl"))}
-    train = [p for p in train_all if p["text"] not in benchmark_test]
-    eval_rng = random.Random(1)
-    base_templates = [t["text"] for t in templates]
-    evaluations = {
-        "validation": validation,
-        "held-out templates": held_out_prompts(vocab, names[:len(names) // 2], objects, places, HELD_OUT_TEMPLATES, 1000, eval_rng),
-        "held-out names": held_out_prompts(vocab, HELD_OUT_NAMES, objects, places, base_templates, 1000, eval_rng),
-    }
-    print(f"{len(train)} training prompts", flush=True)
+
+    def held_out(p):
+        return not args.continue_from and (p["template"] in HELD_OUT_TEMPLATES or p["io"] in held_out_names or p["s"] in held_out_names)
+    train = [p for p in train_all if not held_out(p) and p["text"] not in benchmark_test]
+    val_in = [p for p in validation if not (p["template"] in HELD_OUT_TEMPLATES or p["io"] in held_out_names or p["s"] in held_out_names)]
+    val_templates = [p for p in validation if p["template"] in HELD_OUT_TEMPLATES and p["io"] not in held_out_names and p["s"] not in held_out_names]
+    val_names = [p for p in validation if p["template"] not in HELD_OUT_TEMPLATES and (p["io"] in held_out_names or p["s"] in held_out_names)]
+    print(f"{len(train)} training prompts; validation: {len(val_in)} held-in, {len(val_templates)} held-out templates, "
+          f"{len(val_names)} held-out names", flush=True)
 
     def filler_ids():
-        text = rng.choice(FILLER).replace("{N}", rng.choice(names + HELD_OUT_NAMES)).replace("{P}", rng.choice(places)).replace("{O}", rng.choice(objects))
+        text = rng.choice(FILLER).replace("{N}", rng.choice(names)).replace("{P}", rng.choice(places)).replace("{O}", rng.choice(objects))
         return [0] + [vocab[piece] for piece in PIECES.findall(text)]
 
     model = Gpt2(len(vocab))
+    if phase1 is not None:
+        with torch.no_grad():
+            for name, parameter in model.state_dict_hf().items():
+                parameter.copy_(initial[name])
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
-                                  lr=1e-3, betas=(0.9, 0.95))
+                                  lr=args.lr, betas=(0.9, 0.95))
     warmup = 100
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1, (s + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps))))
     n_ioi = args.batch * 3 // 4
@@ -219,12 +222,13 @@ def main():
         loss_history.append((lm.item(), answer.item()))
         if step % 250 == 0 or step == args.steps:
             recent = loss_history[-250:]
-            acc, ld = evaluate(model, validation[:1000])
+            acc, ld = evaluate(model, val_in[:1000])
             print(f"step {step}: lm loss {sum(r[0] for r in recent) / len(recent):.4f}, answer loss "
-                  f"{sum(r[1] for r in recent) / len(recent):.4f}, validation accuracy {acc:.3f}, logit diff {ld:.2f} "
+                  f"{sum(r[1] for r in recent) / len(recent):.4f}, held-in accuracy {acc:.3f}, logit diff {ld:.2f} "
                   f"({time.time() - started:.0f} s)", flush=True)
 
-    results = {name: evaluate(model, prompts) for name, prompts in evaluations.items()}
+    results = {name: evaluate(model, prompts) for name, prompts in
+               [("held-in", val_in), ("held-out templates", val_templates), ("held-out names", val_names)]}
     recent = loss_history[-250:]
     final_lm, final_answer = sum(r[0] for r in recent) / len(recent), sum(r[1] for r in recent) / len(recent)
     elapsed = time.time() - started
@@ -235,12 +239,13 @@ def main():
                    "n_embd": D_MODEL, "n_positions": N_POSITIONS, "n_inner": None, "vocab_size": len(vocab),
                    "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "bos_token_id": 0, "eos_token_id": 0}, f, indent=2)
     with open(os.path.join(args.out, "training.json"), "w") as f:
-        json.dump({"command": " ".join(["/usr/bin/python3", "tools/train_embedded_model.py"] + sys.argv[1:]),
-                   "torch": torch.__version__, "threads": 2, "steps": args.steps, "batch": args.batch,
+        json.dump({"phase": 2 if phase1 else 1, "previous_phase": phase1,
+                   "command": " ".join(["/usr/bin/python3", "tools/train_embedded_model.py"] + sys.argv[1:]),
+                   "torch": torch.__version__, "threads": 2, "steps": args.steps, "batch": args.batch, "lr": args.lr,
                    "seconds": round(elapsed), "final_lm_loss": round(final_lm, 4), "final_answer_loss": round(final_answer, 4),
-                   "training_prompts": len(train), "held_out_templates": HELD_OUT_TEMPLATES, "held_out_names": HELD_OUT_NAMES,
-                   "evaluation": {k: {"prompts": len(evaluations[k]), "accuracy": round(v[0], 4), "logit_diff": round(v[1], 3)}
-                                  for k, v in results.items()}}, f, indent=2)
+                   "training_prompts": len(train), "held_out_templates": HELD_OUT_TEMPLATES, "held_out_names": sorted(held_out_names),
+                   "validation": {k: {"prompts": len(p), "accuracy": round(v[0], 4), "logit_diff": round(v[1], 3)}
+                                  for (k, v), p in zip(results.items(), [val_in, val_templates, val_names])}}, f, indent=2)
     print(json.dumps(results), f"{elapsed:.0f} s", flush=True)
 
 

@@ -8,13 +8,15 @@ namespace IoiBench.Circuit;
 /// <summary>
 /// Finds a model's IOI circuit: every head is mean-ablated (over the same prompts) at every position and at each
 /// semantic position, and the drop in mean logit difference is recorded with the head's attention at end and s2.
-/// Heads whose ablation matters are classed by analogy with Wang et al. (2023):
-/// name movers (matter at end, attend end→io), S-inhibition (matter at end, attend end→s2),
-/// induction (matter at s2, attend s2→s1+1) and duplicate-token heads (matter at s2, attend s2→s1).
+/// Heads whose ablation matters (in either direction) are classed by analogy with Wang et al. (2023):
+/// name movers (matter at end, attend end→io), S-inhibition (help at end, attend end→s2),
+/// induction (help at s2, attend s2→s1+1), duplicate-token heads (help at s2, attend s2→s1), and — for circuits
+/// unlike GPT-2's — S2-context heads (help at s2 while attending to neither s1 nor s1+1).
 /// </summary>
 public static class CircuitAnalysis
 {
-    public const string NameMover = "name_mover", SInhibition = "s_inhibition", Induction = "induction", DuplicateToken = "duplicate_token";
+    public const string NameMover = "name_mover", SInhibition = "s_inhibition", Induction = "induction", DuplicateToken = "duplicate_token",
+        S2Context = "s2_context";
 
     /// <summary>A head matters at a scope when ablating it there costs at least this fraction of the clean logit difference.</summary>
     public const double ImportanceFraction = 0.05;
@@ -55,15 +57,14 @@ public static class CircuitAnalysis
     {
         double threshold = ImportanceFraction * Math.Abs(clean);
         var a = r.Attention;
-        if (r.LogitDiffDrop[AblationScope.End] >= threshold)
-        {
-            if (a.EndToIo >= AttentionThreshold && a.EndToIo > a.EndToS2) return NameMover;
-            if (a.EndToS2 >= AttentionThreshold || a.EndToS1 >= AttentionThreshold) return SInhibition;
-        }
-        if (r.LogitDiffDrop[AblationScope.S2] >= threshold)
+        double atEnd = r.LogitDiffDrop[AblationScope.End], atS2 = r.LogitDiffDrop[AblationScope.S2];
+        if (Math.Abs(atEnd) >= threshold && a.EndToIo >= AttentionThreshold && a.EndToIo >= a.EndToS2) return NameMover;
+        if (atEnd >= threshold && a.EndToS2 >= AttentionThreshold) return SInhibition;
+        if (atS2 >= threshold)
         {
             if (a.S2ToS1Plus1 >= AttentionThreshold && a.S2ToS1Plus1 >= a.S2ToS1) return Induction;
             if (a.S2ToS1 >= AttentionThreshold) return DuplicateToken;
+            return S2Context;
         }
         return null;
     }
@@ -106,13 +107,14 @@ public static class CircuitAnalysis
     /// <summary>
     /// The reference's node recipe applied to the classes found: z and q of name movers at end, k of name movers at io
     /// and s1, z of S-inhibition heads at end and their v at s2, z of induction and duplicate-token heads at s2; and the
-    /// six cross-sections (IO in name-mover outputs, Pos elsewhere). Cross-sections whose heads are missing are left out.
+    /// six cross-sections (IO in name-mover outputs, Pos elsewhere; S2-context heads join the induction and
+    /// duplicate-token heads at s2). Cross-sections whose heads are missing are left out.
     /// </summary>
     public static SitesFile ProposeSites(string modelName, Result result)
     {
         List<HeadRef> Of(string name) => result.Heads.Where(h => h.Class == name)
             .OrderByDescending(h => h.LogitDiffDrop[AblationScope.All]).Select(h => h.Head).ToList();
-        var nm = Of(NameMover); var si = Of(SInhibition); var ind = Of(Induction); var dt = Of(DuplicateToken);
+        var nm = Of(NameMover); var si = Of(SInhibition); var ind = Of(Induction); var dt = Of(DuplicateToken); var s2 = Of(S2Context);
         SiteNode Node(HookPoint hook, HeadRef h, SemanticPosition p) => new(hook, h.Layer, h.Head, p);
 
         var groups = new (string Name, string Label, IoiAttribute Attribute, List<SiteNode> Nodes)[]
@@ -123,7 +125,7 @@ public static class CircuitAnalysis
             ("nm@q", "NM q", IoiAttribute.Pos, nm.Select(h => Node(HookPoint.Q, h, SemanticPosition.End)).ToList()),
             ("si@z", "S-I out", IoiAttribute.Pos, si.Select(h => Node(HookPoint.Z, h, SemanticPosition.End)).ToList()),
             ("si@v", "S-I v", IoiAttribute.Pos, si.Select(h => Node(HookPoint.V, h, SemanticPosition.S2)).ToList()),
-            ("ind+dt@z", "Ind+DT out", IoiAttribute.Pos, ind.Concat(dt).Select(h => Node(HookPoint.Z, h, SemanticPosition.S2)).ToList()),
+            ("ind+dt@z", "Ind+DT out", IoiAttribute.Pos, ind.Concat(dt).Concat(s2).Select(h => Node(HookPoint.Z, h, SemanticPosition.S2)).ToList()),
         };
         var crossSections = groups.Where(g => g.Nodes.Count > 0).Select(g => new CrossSection(g.Name, g.Label, g.Attribute, g.Nodes)).ToList();
         return new SitesFile
@@ -135,6 +137,7 @@ public static class CircuitAnalysis
                 [SInhibition] = si.Select(h => h.ToString()).ToList(),
                 [Induction] = ind.Select(h => h.ToString()).ToList(),
                 [DuplicateToken] = dt.Select(h => h.ToString()).ToList(),
+                [S2Context] = s2.Select(h => h.ToString()).ToList(),
             },
             Nodes = crossSections.SelectMany(c => c.Nodes).Distinct().ToList(),
             CrossSections = crossSections,

@@ -1,4 +1,4 @@
-"""Minimal safetensors writer for the tools scripts (no safetensors package on Debian):
+"""Minimal safetensors reader and writer for the tools scripts (no safetensors package on Debian):
 8-byte little-endian header length, JSON header padded to 8 bytes, raw little-endian data."""
 import json
 import struct
@@ -24,3 +24,20 @@ def write_safetensors(path, tensors, dtypes=None):
         f.write(raw)
         for blob in blobs:
             f.write(blob)
+
+
+def read_safetensors(path):
+    """name -> float32 torch tensor, for F32 files like the ones write_safetensors makes."""
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        if entry["dtype"] != "F32":
+            raise ValueError(f"{path}: tensor '{name}' is {entry['dtype']}; only F32 is read here")
+        begin, end = entry["data_offsets"]
+        tensors[name] = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32).reshape(entry["shape"])
+    return tensors
