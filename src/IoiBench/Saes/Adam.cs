@@ -9,6 +9,9 @@ public sealed class Adam(SaeParameters parameters, float beta1 = 0.9f, float bet
 
     public int Steps { get; private set; }
 
+    /// <summary>The first and second moment estimates of a parameter (for inspection).</summary>
+    internal (Numerics.Tensor First, Numerics.Tensor Second) Moments(string name) => (_m[name], _v[name]);
+
     public void Step(SaeParameters gradients, float learningRate)
     {
         Steps++;
