@@ -21,6 +21,7 @@ public static class Program
             ExtractCommand.Create(stdout, stderr),
             CircuitCommand.Create(stdout, stderr),
             DictionariesCommand.Create(stdout, stderr),
+            TrainCommand.Create(stdout, stderr),
         };
 
         var parsed = root.Parse(args);

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using IoiBench.Model;
+using IoiBench.Prompts;
+using IoiBench.Saes;
+
+namespace IoiBench.Cli.Commands;
+
+/// <summary><c>ioibench train</c>: an SAE sweep from a preset over every node of a sites file.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var model = CommonOptions.ModelWithDefault();
+        var sites = CommonOptions.Sites();
+        var preset = new Option<string>("--preset") { Description = "A bundled preset name (quick) or a preset YAML file", DefaultValueFactory = _ => "quick" };
+        var output = new Option<string?>("--output") { Description = "Where the SAEs go (default: saes/MODEL-PRESET)" };
+        var cache = CommonOptions.Cache();
+        var format = CommonOptions.Format();
+        var dataset = new DatasetArguments();
+        var command = new Command("train", "Train the SAEs of a preset on every node (train split) and score them (test split)") { model, sites, preset, output, cache, format };
+        dataset.AddTo(command);
+        command.SetAction(parse =>
+        {
+            string presetArgument = parse.GetValue(preset)!;
+            string presetPath = File.Exists(presetArgument) ? presetArgument : Path.Combine(Defaults.PresetsDirectory, presetArgument + ".yaml");
+            if (!File.Exists(presetPath)) throw new InvalidInputException($"--preset {presetArgument}: no such file and no bundled preset of that name.");
+            var recipe = TrainingPreset.Load(presetPath);
+
+            string directory = parse.GetValue(model)!;
+            var sitesFile = CommonOptions.LoadSites(parse.GetValue(sites), directory);
+            var loaded = ModelDirectory.Load(directory, processed: true);
+            var data = dataset.Generate(parse, loaded.Tokenizer);
+            var activationCache = CommonOptions.OpenCache(parse.GetValue(cache));
+            var progress = new ConsoleProgress(stderr);
+            var train = activationCache.GetOrExtract(loaded, data, DatasetSplit.Train, sitesFile.Nodes, progress).Activations;
+            var test = activationCache.GetOrExtract(loaded, data, DatasetSplit.Test, sitesFile.Nodes, progress).Activations;
+            string modelName = Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar));
+            string outputDirectory = parse.GetValue(output) ?? Path.Combine("saes", $"{modelName}-{recipe.Name}");
+
+            var results = SaeSweep.Run(recipe, train, test, outputDirectory, modelName, progress);
+            bool json = parse.GetValue(format) == OutputFormat.Json;
+            if (!json) stdout.WriteLine($"{"node",-16} {"sae",-16} {"EV",7} {"L0",6} {"dead",6}   (test split; dead = fraction of latents silent in the last epoch)");
+            foreach (var r in results)
+            {
+                if (json)
+                    stdout.WriteLine(CommonOptions.JsonLine(j =>
+                    {
+                        j.WriteString("node", r.Node.ToString());
+                        j.WriteString("sae", r.Spec.Name);
+                        j.WriteNumber("explained_variance", r.Test.ExplainedVariance);
+                        j.WriteNumber("l0", r.TestL0);
+                        j.WriteNumber("fraction_dead", r.LastEpoch.FractionDead);
+                        j.WriteNumber("scale", r.Scale);
+                        j.WriteString("path", r.Directory);
+                    }));
+                else
+                    stdout.WriteLine($"{r.Node,-16} {r.Spec.Name,-16} {r.Test.ExplainedVariance,7:F3} {r.TestL0,6:F1} {r.LastEpoch.FractionDead,6:F2}");
+            }
+            if (!json) stdout.WriteLine($"wrote {results.Count} SAEs under {outputDirectory}");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,73 @@
+using IoiBench.Activations;
+using IoiBench.Numerics;
+using IoiBench.Saes;
+using IoiBench.Sites;
+
+namespace IoiBench.Tests.Saes;
+
+public class TrainingPresetTests
+{
+    [Fact]
+    public void TheQuickPresetLoads()
+    {
+        var preset = TrainingPreset.Load(Path.Combine(TestPaths.RepoRoot, "presets", "quick.yaml"));
+        Assert.Equal("quick", preset.Name);
+        Assert.Equal(512, preset.Width);
+        Assert.Equal(["vanilla-l1-2.5", "gated-l1-2.5", "topk-k8"], preset.Saes.Select(s => s.Name));
+    }
+
+    [Theory]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  vanilla:\n    l1: [1]\nwarmup: 3\n", "preset.yaml:8", "unknown key 'warmup'")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  relu:\n    l1: [1]\n", "preset.yaml:6", "unknown key 'relu'")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  topk:\n    l1: [1]\n", "preset.yaml:7", "unknown key 'l1'")]
+    [InlineData("width: -8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  topk:\n    k: [1]\n", "preset.yaml:1", "'width' must be a positive integer")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants: {topk: {k: [1]\n", "preset.yaml:", "invalid YAML")]
+    public void BadPresetsNameTheFileLineAndKey(string yaml, string where, string what)
+    {
+        using var dir = new TestPaths.TempDirectory();
+        File.WriteAllText(dir.File("preset.yaml"), yaml);
+        var e = Assert.Throws<InvalidInputException>(() => TrainingPreset.Load(dir.File("preset.yaml")));
+        Assert.Contains(where, e.Message);
+        Assert.Contains(what, e.Message);
+    }
+
+    [Fact]
+    public void ScalingGivesMeanNormRootD()
+    {
+        // Norms 5 and 1 in d = 4: s = 3 / 2, and the scaled rows have norms 10/3 and 2/3 (mean 2 = √4).
+        var a = Tensor.From([3, 4, 0, 0, 0, 0, 1, 0], 2, 4);
+        float s = ActivationScale.Of(a);
+        Assert.Equal(1.5f, s);
+        var scaled = ActivationScale.Apply(a, s);
+        Approx.Equal(2.0, (System.Numerics.Tensors.TensorPrimitives.Norm(scaled.Row(0)) + System.Numerics.Tensors.TensorPrimitives.Norm(scaled.Row(1))) / 2, 1e-6);
+    }
+
+    [Fact]
+    public void ASweepSavesEverySaeWithItsScaleAndScoresIt()
+    {
+        using var dir = new TestPaths.TempDirectory();
+        File.WriteAllText(dir.File("preset.yaml"), "width: 16\nbatch_size: 8\nepochs: 2\nlearning_rate: 0.01\nseed: 4\nvariants:\n  vanilla:\n    l1: [1]\n  topk:\n    k: [2]\n");
+        var preset = TrainingPreset.Load(dir.File("preset.yaml"));
+        var nodes = new[] { SiteNode.Parse("z@1.1@end"), SiteNode.Parse("k@0.2@s1") };
+        var dataset = TinyDataset.Generate();
+        var model = TinyDataset.Model.Value.Model;
+        var train = ActivationExtractor.Extract(model, dataset.Train, nodes);
+        var test = ActivationExtractor.Extract(model, dataset.Test, nodes);
+
+        var results = SaeSweep.Run(preset, train, test, dir.File("saes"), "tiny", null);
+        Assert.Equal(4, results.Count);
+        foreach (var r in results)
+        {
+            var (sae, cfg) = SaeFile.Load(r.Directory);
+            Assert.Equal(r.Node.ToString(), cfg["ioibench"]!["node"]!.GetValue<string>());
+            Assert.Equal(ActivationScale.Of(train.Get(r.Node, PromptVariant.Clean)), cfg["ioibench"]!["activation_scale"]!.GetValue<float>());
+            Assert.Equal(16, sae.DSae);
+            Assert.True(r.Test.ExplainedVariance <= 1);
+        }
+        Assert.Equal(2.0, results.Single(r => r.Spec.Variant == "topk" && r.Node == nodes[0]).TestL0, 6);
+
+        // The same preset and seed give the same SAEs.
+        var again = SaeSweep.Run(preset, train, test, dir.File("again"), "tiny", null);
+        Assert.Equal(SaeFile.Load(results[0].Directory).Sae.Parameters["W_dec"].Span.ToArray(), SaeFile.Load(again[0].Directory).Sae.Parameters["W_dec"].Span.ToArray());
+    }
+}
