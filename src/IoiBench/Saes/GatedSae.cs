@@ -45,11 +45,11 @@ public sealed class GatedSae : SparseAutoencoder
         return wMag;
     }
 
-    private (Tensor Gate, Tensor Magnitude, Tensor WMag, Tensor Latents) Forward(Tensor x)
+    private (Tensor Gate, Tensor Magnitude, Tensor WMag, Tensor Latents) Forward(Tensor centred)
     {
-        var gate = Project(x, Parameters["W_gate"], Parameters["b_gate"]);
+        var gate = Project(centred, Parameters["W_gate"], Parameters["b_gate"]);
         var wMag = MagnitudeWeight();
-        var magnitude = Project(x, wMag, Parameters["b_mag"]);
+        var magnitude = Project(centred, wMag, Parameters["b_mag"]);
         var latents = new Tensor(magnitude.Shape);
         var g = gate.Span; var m = magnitude.Span; var f = latents.Span;
         for (int i = 0; i < f.Length; i++) f[i] = g[i] > 0 ? (MagnitudeRelu ? Math.Max(m[i], 0f) : m[i]) : 0f;
@@ -57,12 +57,13 @@ public sealed class GatedSae : SparseAutoencoder
     }
 
     /// <summary>f̃: the magnitudes of active latents.</summary>
-    public override Tensor Encode(Tensor x) => Forward(x).Latents;
+    public override Tensor Encode(Tensor x) => Forward(Centre(x)).Latents;
 
     public override SaeLoss Loss(Tensor x, SaeParameters? gradients)
     {
         int batch = x.Shape[0];
-        var (gate, magnitude, wMag, latents) = Forward(x);
+        var centred = Centre(x);
+        var (gate, magnitude, wMag, latents) = Forward(centred);
         var (reconstruction, residual) = ReconstructionLoss(x, Decode(latents));
 
         var gateRelu = gate.Clone();
@@ -78,7 +79,7 @@ public sealed class GatedSae : SparseAutoencoder
             var g = gate.Span; var m = magnitude.Span;
             for (int i = 0; i < dMagnitude.Length; i++)
                 if (g[i] <= 0 || (MagnitudeRelu && m[i] <= 0)) dMagnitude[i] = 0;
-            var dWMag = ProjectBackward(x, dLatents, wMag, "b_mag", gradients);
+            var dWMag = ProjectBackward(centred, dLatents, wMag, "b_mag", gradients);
             // W_mag = W_gate ⊙ exp(r_mag): ∂/∂W_gate += ∂/∂W_mag ⊙ exp(r_mag); ∂/∂r_mag[j] = Σ_i ∂/∂W_mag[i,j]·W_mag[i,j].
             var rMagGrad = gradients["r_mag"].Span;
             var gateGrad = gradients["W_gate"];
@@ -99,9 +100,9 @@ public sealed class GatedSae : SparseAutoencoder
             var dg = dGate.Span;
             float penalty = L1Coefficient / batch;
             for (int i = 0; i < dg.Length; i++) dg[i] = g[i] > 0 ? dg[i] + penalty : 0f;
-            AddInto(ProjectBackward(x, dGate, Parameters["W_gate"], "b_gate", gradients), gateGrad);
+            AddInto(ProjectBackward(centred, dGate, Parameters["W_gate"], "b_gate", gradients), gateGrad);
         }
-        return new SaeLoss(reconstruction + L1Coefficient * sparsity + auxiliary, reconstruction, sparsity, l0);
+        return new SaeLoss(reconstruction + L1Coefficient * sparsity + auxiliary, reconstruction, sparsity, l0, latents);
     }
 
     /// <summary>ReLU(π)·sg(W_dec) + sg(b_dec): no gradient reaches the decoder from here.</summary>

@@ -47,7 +47,8 @@ public static class SaeTrainer
                 var result = sae.Loss(batch, gradients);
                 optimizer.Step(gradients, lr);
                 sae.AfterStep();
-                var latents = sae.Encode(batch);
+                // The loss's latents come from the parameters before this step, as every batch metric here does.
+                var latents = result.Latents;
                 for (int r = 0; r < size; r++)
                 {
                     var row = latents.Row(r);

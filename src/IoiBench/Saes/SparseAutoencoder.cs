@@ -2,8 +2,8 @@ using IoiBench.Numerics;
 
 namespace IoiBench.Saes;
 
-/// <summary>The loss of one batch, its parts, and the batch's sparsity.</summary>
-public readonly record struct SaeLoss(double Total, double Reconstruction, double Sparsity, double L0);
+/// <summary>The loss of one batch, its parts, the batch's sparsity, and the latent magnitudes it was computed from.</summary>
+public sealed record SaeLoss(double Total, double Reconstruction, double Sparsity, double L0, Tensor Latents);
 
 /// <summary>
 /// A sparse autoencoder x ↦ x̂ over rows of a [batch, d_in] tensor. <see cref="Loss"/> returns the batch loss (terms
@@ -77,13 +77,19 @@ public abstract class SparseAutoencoder
         return (System.Numerics.Tensors.TensorPrimitives.SumOfSquares(residual.Span) / x.Shape[0], residual);
     }
 
-    /// <summary>(x − b_dec)·W + b for an encoder weight W [d_in, d_sae] and bias b [d_sae] (b may be absent).</summary>
-    protected Tensor Project(Tensor x, Tensor weight, Tensor? bias)
+    /// <summary>x − b_dec, the input every encoder projection reads; computed once per batch.</summary>
+    protected Tensor Centre(Tensor x)
     {
-        int batch = x.Shape[0];
         var centred = x.Clone();
-        for (int r = 0; r < batch; r++)
+        for (int r = 0; r < x.Shape[0]; r++)
             System.Numerics.Tensors.TensorPrimitives.Subtract(centred.Row(r), Parameters["b_dec"].Span, centred.Row(r));
+        return centred;
+    }
+
+    /// <summary>centred·W + b for an encoder weight W [d_in, d_sae] and bias b [d_sae] (b may be absent).</summary>
+    protected Tensor Project(Tensor centred, Tensor weight, Tensor? bias)
+    {
+        int batch = centred.Shape[0];
         var output = new Tensor(batch, DSae);
         if (bias is not null)
             for (int r = 0; r < batch; r++) bias.Span.CopyTo(output.Row(r));
@@ -95,12 +101,9 @@ public abstract class SparseAutoencoder
     /// Backpropagates ∂loss/∂pre through pre = (x − b_dec)·W + b: adds ∂/∂b and the encoder's share of ∂/∂b_dec, and
     /// returns ∂loss/∂W (the caller adds it where W comes from).
     /// </summary>
-    protected Tensor ProjectBackward(Tensor x, Tensor dPre, Tensor weight, string? biasName, SaeParameters gradients)
+    protected Tensor ProjectBackward(Tensor centred, Tensor dPre, Tensor weight, string? biasName, SaeParameters gradients)
     {
-        int batch = x.Shape[0];
-        var centred = x.Clone();
-        for (int r = 0; r < batch; r++)
-            System.Numerics.Tensors.TensorPrimitives.Subtract(centred.Row(r), Parameters["b_dec"].Span, centred.Row(r));
+        int batch = centred.Shape[0];
         var dWeight = new Tensor(DIn, DSae);
         Gemm.Multiply(centred.Span, dPre.Span, dWeight.Span, DIn, DSae, batch, transA: true);
         if (biasName is not null)

@@ -22,7 +22,9 @@ public sealed class TopKSae : SparseAutoencoder
         if (encoderBias) Parameters.Add("b_enc", new Tensor(dSae));
     }
 
-    public override Tensor Encode(Tensor x) => Select(Project(x, Parameters["W_enc"], EncoderBias ? Parameters["b_enc"] : null));
+    public override Tensor Encode(Tensor x) => Latents(Centre(x));
+
+    private Tensor Latents(Tensor centred) => Select(Project(centred, Parameters["W_enc"], EncoderBias ? Parameters["b_enc"] : null));
 
     /// <summary>Keeps each row's k largest pre-activations (ties to the lower index), then ReLU if enabled.</summary>
     private Tensor Select(Tensor pre)
@@ -48,7 +50,8 @@ public sealed class TopKSae : SparseAutoencoder
     public override SaeLoss Loss(Tensor x, SaeParameters? gradients)
     {
         int batch = x.Shape[0];
-        var z = Encode(x);
+        var centred = Centre(x);
+        var z = Latents(centred);
         var (reconstruction, residual) = ReconstructionLoss(x, Decode(z));
         double l0 = z.Span.ToArray().Count(v => v != 0) / (double)batch;
         if (gradients is not null)
@@ -58,9 +61,9 @@ public sealed class TopKSae : SparseAutoencoder
             var dSpan = dZ.Span;
             var zSpan = z.Span;
             for (int i = 0; i < dSpan.Length; i++) if (zSpan[i] == 0) dSpan[i] = 0;
-            AddInto(ProjectBackward(x, dZ, Parameters["W_enc"], EncoderBias ? "b_enc" : null, gradients), gradients["W_enc"]);
+            AddInto(ProjectBackward(centred, dZ, Parameters["W_enc"], EncoderBias ? "b_enc" : null, gradients), gradients["W_enc"]);
         }
-        return new SaeLoss(reconstruction, reconstruction, 0, l0);
+        return new SaeLoss(reconstruction, reconstruction, 0, l0, z);
     }
 
     /// <summary>Unit-norm decoder rows keep latent magnitudes comparable (the reference's variant leaves them free).</summary>

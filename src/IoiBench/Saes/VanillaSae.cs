@@ -17,9 +17,11 @@ public sealed class VanillaSae : SparseAutoencoder
         Parameters.Add("b_enc", new Tensor(dSae));
     }
 
-    public override Tensor Encode(Tensor x)
+    public override Tensor Encode(Tensor x) => Latents(Centre(x));
+
+    private Tensor Latents(Tensor centred)
     {
-        var pre = Project(x, Parameters["W_enc"], Parameters["b_enc"]);
+        var pre = Project(centred, Parameters["W_enc"], Parameters["b_enc"]);
         System.Numerics.Tensors.TensorPrimitives.Max(pre.Span, 0f, pre.Span);
         return pre;
     }
@@ -27,7 +29,8 @@ public sealed class VanillaSae : SparseAutoencoder
     public override SaeLoss Loss(Tensor x, SaeParameters? gradients)
     {
         int batch = x.Shape[0];
-        var f = Encode(x);
+        var centred = Centre(x);
+        var f = Latents(centred);
         var (reconstruction, residual) = ReconstructionLoss(x, Decode(f));
         double l1 = System.Numerics.Tensors.TensorPrimitives.Sum(f.Span) / batch;
         double l0 = f.Span.ToArray().Count(v => v > 0) / (double)batch;
@@ -38,9 +41,9 @@ public sealed class VanillaSae : SparseAutoencoder
             var fs = f.Span;
             float penalty = L1Coefficient / batch;
             for (int i = 0; i < dPre.Length; i++) dPre[i] = fs[i] > 0 ? dPre[i] + penalty : 0f;
-            AddInto(ProjectBackward(x, dF, Parameters["W_enc"], "b_enc", gradients), gradients["W_enc"]);
+            AddInto(ProjectBackward(centred, dF, Parameters["W_enc"], "b_enc", gradients), gradients["W_enc"]);
         }
-        return new SaeLoss(reconstruction + L1Coefficient * l1, reconstruction, l1, l0);
+        return new SaeLoss(reconstruction + L1Coefficient * l1, reconstruction, l1, l0, f);
     }
 
     public override void AfterStep() => NormaliseDecoderRows();

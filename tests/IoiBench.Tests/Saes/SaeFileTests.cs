@@ -39,7 +39,9 @@ public class SaeFileTests
         foreach (var (name, tensor) in original.Parameters.Tensors)
             Assert.Equal(tensor.Span.ToArray(), loaded.Parameters[name].Span.ToArray());
         var x = Tensor.From(Enumerable.Range(0, 24).Select(i => MathF.Sin(i)).ToArray(), 4, 6);
-        Assert.Equal(original.Loss(x, null), loaded.Loss(x, null));
+        var (before, after) = (original.Loss(x, null), loaded.Loss(x, null));
+        Assert.Equal((before.Total, before.Reconstruction, before.Sparsity, before.L0), (after.Total, after.Reconstruction, after.Sparsity, after.L0));
+        Assert.Equal(before.Latents.Span.ToArray(), after.Latents.Span.ToArray());
         Assert.Equal("z@2.3@end", cfg["ioibench"]!["node"]!.GetValue<string>());
         Assert.Equal(1.75f, cfg["ioibench"]!["activation_scale"]!.GetValue<float>());
         Assert.Equal(10, cfg["d_sae"]!.GetValue<int>());
