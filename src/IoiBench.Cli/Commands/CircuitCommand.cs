@@ -29,7 +29,7 @@ internal static class CircuitCommand
             if (prompts.Count == 0) throw new InvalidInputException($"the {parse.GetValue(split)} split is empty.");
             var result = CircuitAnalysis.Analyse(loaded.Model, prompts, new ConsoleProgress(stderr));
 
-            string modelName = Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar));
+            string modelName = CommonOptions.ModelName(directory);
             var sites = CircuitAnalysis.ProposeSites(modelName, result);
             string sitesPath = parse.GetValue(output) ?? Path.Combine(directory, "sites.yaml");
             AtomicFile.WriteAllText(sitesPath, sites.ToYaml(

@@ -25,6 +25,9 @@ internal static class CommonOptions
 
     public static Option<string?> Cache() => new("--cache") { Description = "Cache directory (default: $IOIBENCH_CACHE or ~/.cache/ioibench)" };
 
+    /// <summary>A model's name for files and reports: its directory's name.</summary>
+    public static string ModelName(string modelDirectory) => Path.GetFileName(Path.GetFullPath(modelDirectory).TrimEnd(Path.DirectorySeparatorChar));
+
     public static IoiBench.Sites.SitesFile LoadSites(string? sitesPath, string modelDirectory) =>
         IoiBench.Sites.SitesFile.Load(sitesPath ?? Path.Combine(modelDirectory, "sites.yaml"));
 

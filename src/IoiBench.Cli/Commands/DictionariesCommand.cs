@@ -1,7 +1,6 @@
 using System.CommandLine;
 using IoiBench.Activations;
 using IoiBench.Dictionaries;
-using IoiBench.Model;
 using IoiBench.Numerics;
 using IoiBench.Prompts;
 
@@ -24,14 +23,8 @@ internal static class DictionariesCommand
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
-            string directory = parse.GetValue(model)!;
-            var sitesFile = CommonOptions.LoadSites(parse.GetValue(sites), directory);
-            var loaded = ModelDirectory.Load(directory, processed: true);
-            var data = dataset.Generate(parse, loaded.Tokenizer);
-            var activationCache = CommonOptions.OpenCache(parse.GetValue(cache));
-            var progress = new ConsoleProgress(stderr);
-            var train = activationCache.GetOrExtract(loaded, data, DatasetSplit.Train, sitesFile.Nodes, progress).Activations;
-            var test = activationCache.GetOrExtract(loaded, data, DatasetSplit.Test, sitesFile.Nodes, progress).Activations;
+            var site = SiteData.Load(parse, model, sites, cache, dataset, new ConsoleProgress(stderr));
+            var (sitesFile, data, train, test) = (site.Sites, site.Dataset, site.Train, site.Test);
             var trainPrompts = data.Train.Select(e => e.Clean.Prompt).ToList();
             var testPrompts = data.Test.Select(e => e.Clean.Prompt).ToList();
 

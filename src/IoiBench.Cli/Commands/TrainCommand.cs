@@ -1,6 +1,4 @@
 using System.CommandLine;
-using IoiBench.Model;
-using IoiBench.Prompts;
 using IoiBench.Saes;
 
 namespace IoiBench.Cli.Commands;
@@ -26,18 +24,11 @@ internal static class TrainCommand
             if (!File.Exists(presetPath)) throw new InvalidInputException($"--preset {presetArgument}: no such file and no bundled preset of that name.");
             var recipe = TrainingPreset.Load(presetPath);
 
-            string directory = parse.GetValue(model)!;
-            var sitesFile = CommonOptions.LoadSites(parse.GetValue(sites), directory);
-            var loaded = ModelDirectory.Load(directory, processed: true);
-            var data = dataset.Generate(parse, loaded.Tokenizer);
-            var activationCache = CommonOptions.OpenCache(parse.GetValue(cache));
             var progress = new ConsoleProgress(stderr);
-            var train = activationCache.GetOrExtract(loaded, data, DatasetSplit.Train, sitesFile.Nodes, progress).Activations;
-            var test = activationCache.GetOrExtract(loaded, data, DatasetSplit.Test, sitesFile.Nodes, progress).Activations;
-            string modelName = Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar));
-            string outputDirectory = parse.GetValue(output) ?? Path.Combine("saes", $"{modelName}-{recipe.Name}");
+            var site = SiteData.Load(parse, model, sites, cache, dataset, progress);
+            string outputDirectory = parse.GetValue(output) ?? Path.Combine("saes", $"{site.ModelName}-{recipe.Name}");
 
-            var results = SaeSweep.Run(recipe, train, test, outputDirectory, modelName, progress);
+            var results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress);
             bool json = parse.GetValue(format) == OutputFormat.Json;
             if (!json) stdout.WriteLine($"{"node",-16} {"sae",-16} {"EV",7} {"L0",6} {"dead",6}   (test split; dead = fraction of latents silent in the last epoch)");
             foreach (var r in results)

@@ -91,15 +91,28 @@ public class GradientCheckTests
 /// <summary>Losses and encodings computed by hand on one-dimensional and two-dimensional cases.</summary>
 public class SaeExactValueTests
 {
+    /// <summary>
+    /// d_in = 2, λ = 0.5: latents 0 and 1 read and write the two input axes (W_enc, W_dec identity there, every other
+    /// latent zero), b_enc = (0, −1, 0, …), b_dec = (1, 0).
+    /// </summary>
+    internal static VanillaSae HandBuiltVanilla(int dSae)
+    {
+        var sae = new VanillaSae(2, dSae, 0.5f, new DeterministicRandom(0));
+        var wEnc = sae.Parameters["W_enc"];
+        var wDec = sae.Parameters["W_dec"];
+        wEnc.Span.Clear();
+        wDec.Span.Clear();
+        wEnc.Row(0)[0] = 1; wEnc.Row(1)[1] = 1;
+        wDec.Row(0)[0] = 1; wDec.Row(1)[1] = 1;
+        sae.Parameters["b_enc"].Span[1] = -1;
+        sae.Parameters["b_dec"].Span[0] = 1;
+        return sae;
+    }
+
     [Fact]
     public void VanillaLossByHand()
     {
-        // d_in = 2, d_sae = 2, W_enc = I, W_dec = I, b_enc = (0, −1), b_dec = (1, 0), λ = 0.5.
-        var sae = new VanillaSae(2, 2, 0.5f, new DeterministicRandom(0));
-        Tensor.From([1, 0, 0, 1], 2, 2).Span.CopyTo(sae.Parameters["W_enc"].Span);
-        Tensor.From([1, 0, 0, 1], 2, 2).Span.CopyTo(sae.Parameters["W_dec"].Span);
-        sae.Parameters["b_enc"].Span[1] = -1;
-        sae.Parameters["b_dec"].Span[0] = 1;
+        var sae = HandBuiltVanilla(2);
         // x = (3, 2): pre = (3 − 1, 2) + (0, −1) = (2, 1), f = (2, 1), x̂ = (3, 1): error 1, L1 3, loss 1 + 1.5.
         // x = (0, 0.5): pre = (−1, −0.5), f = 0, x̂ = (1, 0): error 1 + 0.25, L1 0.
         var loss = sae.Loss(Tensor.From([3, 2, 0, 0.5f], 2, 2), null);

@@ -82,11 +82,7 @@ public class ResamplingTests
     [Fact]
     public void VanillaExampleLossesByHand()
     {
-        var sae = new VanillaSae(2, 2, 0.5f, new DeterministicRandom(0));
-        Tensor.From([1, 0, 0, 1], 2, 2).Span.CopyTo(sae.Parameters["W_enc"].Span);
-        Tensor.From([1, 0, 0, 1], 2, 2).Span.CopyTo(sae.Parameters["W_dec"].Span);
-        sae.Parameters["b_enc"].Span[1] = -1;
-        sae.Parameters["b_dec"].Span[0] = 1;
+        var sae = SaeExactValueTests.HandBuiltVanilla(2);
         // The two examples of SaeExactValueTests: squared errors 1 and 1.25, L1 3 and 0.
         var losses = DeadLatentResampler.ExampleLosses(sae, Tensor.From([3, 2, 0, 0.5f], 2, 2));
         Assert.Equal([2.5, 1.25], losses);
@@ -95,12 +91,7 @@ public class ResamplingTests
     [Fact]
     public void ExamplesAreDrawnInProportionToTheirSquaredLoss()
     {
-        var sae = new VanillaSae(2, 400, 0.5f, new DeterministicRandom(0));
-        var wEnc = sae.Parameters["W_enc"]; var wDec = sae.Parameters["W_dec"];
-        wEnc.Span.Clear(); wDec.Span.Clear();
-        wEnc.Row(0)[0] = 1; wEnc.Row(1)[1] = 1; wDec.Row(0)[0] = 1; wDec.Row(1)[1] = 1;
-        sae.Parameters["b_enc"].Span[1] = -1;
-        sae.Parameters["b_dec"].Span[0] = 1;
+        var sae = SaeExactValueTests.HandBuiltVanilla(400);
         var data = Tensor.From([3, 2, 0, 0.5f], 2, 2);   // losses 2.5 and 1.25 → probabilities 0.8 and 0.2
         var dead = Enumerable.Range(2, 398).ToArray();
         DeadLatentResampler.Resample(sae, new Adam(sae.Parameters), data, dead, new DeterministicRandom(5));
