@@ -31,7 +31,7 @@ public sealed class ActivationCache(string directory)
     public Result GetOrExtract(LoadedModel model, IoiDataset dataset, DatasetSplit split, IReadOnlyList<SiteNode> nodes, IProgress<ProgressUpdate>? progress = null)
     {
         var examples = dataset.Split(split);
-        var manifest = new Manifest(Schema, ModelDirectory.ContentHash(model.Directory), dataset.Hash, SitesHash(nodes),
+        var manifest = new Manifest(Schema, model.ContentHash, dataset.Hash, SitesHash(nodes),
             split.ToString().ToLowerInvariant(), model.Model.Weights.IsProcessed ? "processed" : "raw", examples.Count, model.Model.Config.DHead,
             nodes.Select(n => n.ToString()).ToArray());
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(

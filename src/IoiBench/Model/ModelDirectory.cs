@@ -3,7 +3,13 @@ using IoiBench.Tokenization;
 namespace IoiBench.Model;
 
 /// <summary>A loaded Hugging Face GPT-2 directory: the model and its tokenizer.</summary>
-public sealed record LoadedModel(string Directory, Gpt2Model Model, ITokenizer Tokenizer);
+public sealed record LoadedModel(string Directory, Gpt2Model Model, ITokenizer Tokenizer)
+{
+    private readonly Lazy<string> _contentHash = new(() => ModelDirectory.ContentHash(Directory));
+
+    /// <summary>The directory's <see cref="ModelDirectory.ContentHash"/>, computed once.</summary>
+    public string ContentHash => _contentHash.Value;
+}
 
 /// <summary>
 /// Loads a model directory (<c>config.json</c>, <c>model.safetensors</c>, <c>vocab.json</c> and, for byte-level
