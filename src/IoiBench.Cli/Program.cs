@@ -22,6 +22,7 @@ public static class Program
             CircuitCommand.Create(stdout, stderr),
             DictionariesCommand.Create(stdout, stderr),
             TrainCommand.Create(stdout, stderr),
+            SynthCommand.Create(stdout, stderr),
         };
 
         var parsed = root.Parse(args);

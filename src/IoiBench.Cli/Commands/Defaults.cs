@@ -7,6 +7,18 @@ internal static class Defaults
 
     public static string PresetsDirectory => Path.Combine(AppContext.BaseDirectory, "presets");
 
+    /// <summary>A preset given as a bundled name (presets/NAME.yaml) or a YAML file.</summary>
+    public static IoiBench.Saes.TrainingPreset LoadPreset(string nameOrPath)
+    {
+        string path = File.Exists(nameOrPath) ? nameOrPath : Path.Combine(PresetsDirectory, nameOrPath + ".yaml");
+        if (!File.Exists(path))
+        {
+            string bundled = string.Join(", ", Directory.EnumerateFiles(PresetsDirectory, "*.yaml").Select(Path.GetFileNameWithoutExtension).Order());
+            throw new InvalidInputException($"--preset {nameOrPath}: no such file and no bundled preset of that name (bundled: {bundled}).");
+        }
+        return IoiBench.Saes.TrainingPreset.Load(path);
+    }
+
     /// <summary>The embedded default model (models/ioi-tiny in the repository).</summary>
     public static string EmbeddedModel => Path.Combine(AppContext.BaseDirectory, "models", "ioi-tiny");
 }

@@ -10,7 +10,7 @@ internal static class TrainCommand
     {
         var model = CommonOptions.ModelWithDefault();
         var sites = CommonOptions.Sites();
-        var preset = new Option<string>("--preset") { Description = "A bundled preset name (quick) or a preset YAML file", DefaultValueFactory = _ => "quick" };
+        var preset = new Option<string>("--preset", "--config") { Description = "A bundled preset name (quick, makelov2024) or a preset YAML file (--config FILE)", DefaultValueFactory = _ => "quick" };
         var output = new Option<string?>("--output") { Description = "Where the SAEs go (default: saes/MODEL-PRESET)" };
         var cache = CommonOptions.Cache();
         var format = CommonOptions.Format();
@@ -19,10 +19,7 @@ internal static class TrainCommand
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
-            string presetArgument = parse.GetValue(preset)!;
-            string presetPath = File.Exists(presetArgument) ? presetArgument : Path.Combine(Defaults.PresetsDirectory, presetArgument + ".yaml");
-            if (!File.Exists(presetPath)) throw new InvalidInputException($"--preset {presetArgument}: no such file and no bundled preset of that name.");
-            var recipe = TrainingPreset.Load(presetPath);
+            var recipe = Defaults.LoadPreset(parse.GetValue(preset)!);
 
             var progress = new ConsoleProgress(stderr);
             var site = SiteData.Load(parse, model, sites, cache, dataset, progress);

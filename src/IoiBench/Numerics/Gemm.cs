@@ -13,7 +13,24 @@ public static class Gemm
 {
     private static readonly Lazy<GemmBackend> SelectedBackend = new(SelectBackend);
 
+    private static int _threads = Environment.ProcessorCount;
+
     public static GemmBackend Backend => SelectedBackend.Value;
+
+    /// <summary>
+    /// Threads one product may use (default: every core). Callers that run many small independent products in
+    /// parallel themselves (SAE training) set 1: split across threads, products that small run slower, not faster.
+    /// </summary>
+    public static int Threads
+    {
+        get => _threads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _threads = value;
+            if (Backend == GemmBackend.OpenBlas) OpenBlas.SetThreads(value);
+        }
+    }
 
     /// <summary>
     /// C[m×n] = op(A)·op(B) + beta·C with contiguous row-major operands: op(A) is m×k (A stored k×m when

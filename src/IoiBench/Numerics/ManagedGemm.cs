@@ -66,7 +66,7 @@ internal static unsafe class ManagedGemm
         long flops = 2L * m * nc * kc;
         int packedASize = MC * KC;
 
-        if (items == 1 || flops < ParallelThresholdFlops)
+        if (items == 1 || flops < ParallelThresholdFlops || Gemm.Threads == 1)
         {
             float* packedA = (float*)NativeMemory.AlignedAlloc((nuint)(packedASize * sizeof(float)), 64);
             try
@@ -78,7 +78,7 @@ internal static unsafe class ManagedGemm
         }
 
         nint packedBAddress = (nint)packedB;
-        Parallel.For(0, items,
+        Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = Gemm.Threads },
             () => (nint)NativeMemory.AlignedAlloc((nuint)(packedASize * sizeof(float)), 64),
             (item, _, packedA) =>
             {
@@ -115,7 +115,7 @@ internal static unsafe class ManagedGemm
     private static void PackB(Operands op, int p0, int kc, int j0, int nc, float* dst)
     {
         int strips = (nc + NR - 1) / NR;
-        if ((long)kc * nc < 1 << 16)
+        if ((long)kc * nc < 1 << 16 || Gemm.Threads == 1)
         {
             for (int s = 0; s < strips; s++) PackBStrip(op, p0, kc, j0, nc, dst, s);
             return;

@@ -4,7 +4,7 @@ namespace IoiBench.Numerics;
 
 /// <summary>
 /// <c>cblas_sgemm</c> from OpenBLAS, resolved at run time so that a machine without the library falls back
-/// to the managed kernel instead of failing. Threads are set to the machine's core count once.
+/// to the managed kernel instead of failing. Threads start at the machine's core count (see <see cref="Gemm.Threads"/>).
 /// </summary>
 internal static unsafe class OpenBlas
 {
@@ -12,6 +12,7 @@ internal static unsafe class OpenBlas
     private static readonly string[] LibraryNames = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", "openblas"];
 
     private static delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> _sgemm;
+    private static delegate* unmanaged<int, void> _setThreads;
 
     public static bool TryLoad(out string? why)
     {
@@ -25,12 +26,21 @@ internal static unsafe class OpenBlas
             }
             _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm;
             if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out IntPtr setThreads))
-                ((delegate* unmanaged<int, void>)setThreads)(Environment.ProcessorCount);
+            {
+                _setThreads = (delegate* unmanaged<int, void>)setThreads;
+                SetThreads(Environment.ProcessorCount);
+            }
             why = null;
             return true;
         }
         why = "libopenblas.so.0 not found";
         return false;
+    }
+
+    /// <summary>How many threads each sgemm call may use (a no-op for builds without the setter).</summary>
+    public static void SetThreads(int threads)
+    {
+        if (_setThreads != null) _setThreads(threads);
     }
 
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, int lda,

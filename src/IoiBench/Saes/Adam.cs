@@ -31,6 +31,19 @@ public sealed class Adam(SaeParameters parameters, float beta1 = 0.9f, float bet
         }
     }
 
+    /// <summary>The step count and both moments as named tensors ("m.NAME", "v.NAME"), for resumable training.</summary>
+    internal IEnumerable<KeyValuePair<string, Numerics.Tensor>> State() =>
+        _m.Tensors.Select(p => KeyValuePair.Create("m." + p.Key, p.Value))
+            .Concat(_v.Tensors.Select(p => KeyValuePair.Create("v." + p.Key, p.Value)));
+
+    /// <summary>Restores what <see cref="State"/> saved.</summary>
+    internal void Restore(int steps, Func<string, Numerics.Tensor> read)
+    {
+        Steps = steps;
+        foreach (var (name, tensor) in _m.Tensors) read("m." + name).Span.CopyTo(tensor.Span);
+        foreach (var (name, tensor) in _v.Tensors) read("v." + name).Span.CopyTo(tensor.Span);
+    }
+
     /// <summary>Zeroes both moments of the given entries (after resampling them); the step count stays.</summary>
     public void ResetMoments(string name, IEnumerable<int> flatIndices)
     {

@@ -36,84 +36,81 @@ public sealed class GatedSae : SparseAutoencoder
     /// </summary>
     internal (Tensor WDec, Tensor BDec)? DetachedDecoder { get; set; }
 
-    /// <summary>W_mag = W_gate with column j scaled by exp(r_mag[j]).</summary>
-    private Tensor MagnitudeWeight()
+    /// <summary>W_mag = W_gate with column j scaled by exp(r_mag[j]), written into <paramref name="output"/>.</summary>
+    private Tensor MagnitudeWeight(float[] scale, Tensor output)
     {
-        var wMag = Parameters["W_gate"].Clone();
-        var scale = Parameters["r_mag"].Span.ToArray().Select(MathF.Exp).ToArray();
-        for (int i = 0; i < DIn; i++) TensorPrimitives.Multiply(wMag.Row(i), scale, wMag.Row(i));
-        return wMag;
+        var wGate = Parameters["W_gate"];
+        for (int i = 0; i < DIn; i++) TensorPrimitives.Multiply(wGate.Row(i), scale, output.Row(i));
+        return output;
     }
 
-    private (Tensor Gate, Tensor Magnitude, Tensor WMag, Tensor Latents) Forward(Tensor centred)
+    private float[] MagnitudeScale()
     {
-        var gate = Project(centred, Parameters["W_gate"], Parameters["b_gate"]);
-        var wMag = MagnitudeWeight();
-        var magnitude = Project(centred, wMag, Parameters["b_mag"]);
-        var latents = new Tensor(magnitude.Shape);
-        var g = gate.Span; var m = magnitude.Span; var f = latents.Span;
-        for (int i = 0; i < f.Length; i++) f[i] = g[i] > 0 ? (MagnitudeRelu ? Math.Max(m[i], 0f) : m[i]) : 0f;
-        return (gate, magnitude, wMag, latents);
+        var scale = Parameters["r_mag"].Span.ToArray();
+        TensorPrimitives.Exp(scale, scale);
+        return scale;
     }
 
     /// <summary>f̃: the magnitudes of active latents.</summary>
-    public override Tensor Encode(Tensor x) => Forward(Centre(x)).Latents;
+    public override Tensor Encode(Tensor x)
+    {
+        int batch = x.Shape[0];
+        var centred = Centre(x, new Tensor(batch, DIn));
+        var gate = Project(centred, Parameters["W_gate"], Parameters["b_gate"], new Tensor(batch, DSae));
+        var latents = Project(centred, MagnitudeWeight(MagnitudeScale(), new Tensor(DIn, DSae)), Parameters["b_mag"], new Tensor(batch, DSae));
+        LatentKernels.Gate(gate.Span, latents.Span, latents.Span, MagnitudeRelu);
+        return latents;
+    }
 
     public override SaeLoss Loss(Tensor x, SaeParameters? gradients)
     {
         int batch = x.Shape[0];
-        var centred = Centre(x);
-        var (gate, magnitude, wMag, latents) = Forward(centred);
-        var (reconstruction, residual) = ReconstructionLoss(x, Decode(latents));
+        var centred = Centre(x, Buffer("centred", batch, DIn));
+        var scale = MagnitudeScale();
+        var wMag = MagnitudeWeight(scale, Buffer("W_mag", DIn, DSae));
+        var gate = Project(centred, Parameters["W_gate"], Parameters["b_gate"], Buffer("gate", batch, DSae));
+        var magnitude = Project(centred, wMag, Parameters["b_mag"], Buffer("magnitude", batch, DSae));
+        var latents = Buffer("latents", batch, DSae);
+        LatentKernels.Gate(gate.Span, magnitude.Span, latents.Span, MagnitudeRelu);
+        var residual = Decode(latents, Buffer("residual", batch, DIn));
+        double reconstruction = ReconstructionLoss(x, residual);
 
-        var gateRelu = gate.Clone();
-        TensorPrimitives.Max(gateRelu.Span, 0f, gateRelu.Span);
+        var gateRelu = Buffer("gateRelu", batch, DSae);
+        TensorPrimitives.Max(gate.Span, 0f, gateRelu.Span);
         double sparsity = TensorPrimitives.Sum(gateRelu.Span) / batch;
-        var (auxiliary, auxResidual) = ReconstructionLoss(x, DecodeDetached(gateRelu));
-        double l0 = gate.Span.ToArray().Count(v => v > 0) / (double)batch;
+        var frozen = DetachedDecoder;
+        var auxResidual = Decode(gateRelu, Buffer("auxResidual", batch, DIn), frozen?.WDec, frozen?.BDec);
+        double auxiliary = ReconstructionLoss(x, auxResidual);
+        double l0 = LatentKernels.CountPositive(gate.Span) / (double)batch;
 
         if (gradients is not null)
         {
-            var dLatents = DecoderBackward(latents, residual, gradients);
-            var dMagnitude = dLatents.Span;
-            var g = gate.Span; var m = magnitude.Span;
-            for (int i = 0; i < dMagnitude.Length; i++)
-                if (g[i] <= 0 || (MagnitudeRelu && m[i] <= 0)) dMagnitude[i] = 0;
-            var dWMag = ProjectBackward(centred, dLatents, wMag, "b_mag", gradients);
+            var dMagnitude = DecoderBackward(latents, residual, gradients);
+            // f̃ passes gradient where the gate is open (and, with the ReLU, where f̃ > 0).
+            LatentKernels.KeepWherePositive(dMagnitude.Span, MagnitudeRelu ? latents.Span : gate.Span);
+            var dWMag = Buffer("dW_mag", DIn, DSae);
+            dWMag.Span.Clear();
+            ProjectBackward(centred, dMagnitude, wMag, dWMag, "b_mag", gradients);
             // W_mag = W_gate ⊙ exp(r_mag): ∂/∂W_gate += ∂/∂W_mag ⊙ exp(r_mag); ∂/∂r_mag[j] = Σ_i ∂/∂W_mag[i,j]·W_mag[i,j].
-            var rMagGrad = gradients["r_mag"].Span;
-            var gateGrad = gradients["W_gate"];
-            var scale = Parameters["r_mag"].Span.ToArray().Select(MathF.Exp).ToArray();
+            var rMagGradient = gradients["r_mag"].Span;
+            var gateGradient = gradients["W_gate"];
             for (int i = 0; i < DIn; i++)
-                for (int j = 0; j < DSae; j++)
-                {
-                    float d = dWMag.Row(i)[j];
-                    rMagGrad[j] += d * wMag.Row(i)[j];
-                    gateGrad.Row(i)[j] += d * scale[j];
-                }
+            {
+                var dRow = dWMag.Row(i);
+                var gateRow = gateGradient.Row(i);
+                TensorPrimitives.MultiplyAdd(dRow, wMag.Row(i), rMagGradient, rMagGradient);
+                TensorPrimitives.MultiplyAdd(dRow, scale, gateRow, gateRow);
+            }
 
-            // The gate gets the sparsity penalty and the auxiliary reconstruction (through a detached decoder).
-            var dGate = new Tensor(batch, DSae);
-            var scaledAux = auxResidual.Clone();
-            TensorPrimitives.Multiply(scaledAux.Span, 2f / batch, scaledAux.Span);
-            Gemm.Multiply(scaledAux.Span, Parameters["W_dec"].Span, dGate.Span, batch, DSae, DIn, transB: true);
-            var dg = dGate.Span;
-            float penalty = L1Coefficient / batch;
-            for (int i = 0; i < dg.Length; i++) dg[i] = g[i] > 0 ? dg[i] + penalty : 0f;
-            AddInto(ProjectBackward(centred, dGate, Parameters["W_gate"], "b_gate", gradients), gateGrad);
+            // The gate gets the sparsity penalty and the auxiliary reconstruction (through the detached decoder, so
+            // the decoder gets nothing from it).
+            var dGate = Buffer("dGate", batch, DSae);
+            TensorPrimitives.Multiply(auxResidual.Span, 2f / batch, auxResidual.Span);
+            Gemm.Multiply(auxResidual.Span, (frozen?.WDec ?? Parameters["W_dec"]).Span, dGate.Span, batch, DSae, DIn, transB: true);
+            LatentKernels.KeepWherePositive(dGate.Span, gate.Span, add: L1Coefficient / batch);
+            ProjectBackward(centred, dGate, Parameters["W_gate"], gateGradient, "b_gate", gradients);
         }
         return new SaeLoss(reconstruction + L1Coefficient * sparsity + auxiliary, reconstruction, sparsity, l0, latents);
-    }
-
-    /// <summary>ReLU(π)·sg(W_dec) + sg(b_dec): no gradient reaches the decoder from here.</summary>
-    private Tensor DecodeDetached(Tensor latents)
-    {
-        if (DetachedDecoder is not { } frozen) return Decode(latents);
-        int batch = latents.Shape[0];
-        var output = new Tensor(batch, DIn);
-        for (int b = 0; b < batch; b++) frozen.BDec.Span.CopyTo(output.Row(b));
-        Gemm.Multiply(latents.Span, frozen.WDec.Span, output.Span, batch, DIn, DSae, beta: 1f);
-        return output;
     }
 
     public override void AfterStep() => NormaliseDecoderRows();

@@ -18,7 +18,14 @@ public static class SaeFile
     public const string ConfigFile = "cfg.json", WeightsFile = "sae_weights.safetensors";
 
     /// <summary>What the file records besides the weights.</summary>
-    public sealed record Metadata(string ModelName, string Node, int HookLayer, int HookHead, string HookName, float ActivationScale);
+    public sealed record Metadata(string ModelName, string Node, int HookLayer, int HookHead, string HookName, float ActivationScale)
+    {
+        /// <summary>Epochs trained (for checkpoints and final SAEs of a sweep).</summary>
+        public int? Epoch { get; init; }
+
+        /// <summary>A hash of everything the SAE was trained from (preset, data, seed): a sweep never reuses a stale SAE.</summary>
+        public string? TrainingFingerprint { get; init; }
+    }
 
     public static void Save(string directory, SparseAutoencoder sae, Metadata metadata)
     {
@@ -29,6 +36,8 @@ public static class SaeFile
             ["node"] = metadata.Node,
             ["activation_scale"] = metadata.ActivationScale,
         };
+        if (metadata.Epoch is { } epoch) ioibench["epoch"] = epoch;
+        if (metadata.TrainingFingerprint is { } fingerprint) ioibench["training_fingerprint"] = fingerprint;
         var cfg = new JsonObject
         {
             ["d_in"] = sae.DIn,
@@ -62,6 +71,8 @@ public static class SaeFile
                 ioibench["relu"] = t.Relu;
                 ioibench["encoder_bias"] = t.EncoderBias;
                 ioibench["normalize_decoder"] = t.NormaliseDecoder;
+                ioibench["aux_k"] = t.AuxK;
+                ioibench["aux_k_coefficient"] = t.AuxKCoefficient;
                 break;
             default:
                 throw new ArgumentException($"No file format for {sae.GetType().Name}.");
@@ -91,7 +102,7 @@ public static class SaeFile
             "standard" => new VanillaSae(dIn, dSae, l1, rng),
             "gated" => new GatedSae(dIn, dSae, l1, rng, Option("magnitude_relu", true)),
             "topk" => new TopKSae(dIn, dSae, Int(cfg["activation_fn_kwargs"]?["k"], "activation_fn_kwargs.k"), rng,
-                Option("relu", true), Option("encoder_bias", true)) { NormaliseDecoder = Option("normalize_decoder", true) },
+                Option("relu", true), Option("encoder_bias", true)) { NormaliseDecoder = Option("normalize_decoder", true), AuxK = Option("aux_k", 0), AuxKCoefficient = Option("aux_k_coefficient", 1f / 32) },
             var other => throw new InvalidInputException($"{cfgPath}: field 'architecture' is '{other}'; expected standard, gated or topk."),
         };
 

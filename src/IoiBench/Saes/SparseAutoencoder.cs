@@ -1,16 +1,24 @@
 using IoiBench.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace IoiBench.Saes;
 
-/// <summary>The loss of one batch, its parts, the batch's sparsity, and the latent magnitudes it was computed from.</summary>
+/// <summary>
+/// The loss of one batch, its parts, the batch's sparsity, and the latent magnitudes it was computed from. From
+/// <see cref="SparseAutoencoder.Loss"/>, <see cref="Latents"/> is the SAE's working buffer: read it before the next call.
+/// </summary>
 public sealed record SaeLoss(double Total, double Reconstruction, double Sparsity, double L0, Tensor Latents);
 
 /// <summary>
 /// A sparse autoencoder x ↦ x̂ over rows of a [batch, d_in] tensor. <see cref="Loss"/> returns the batch loss (terms
-/// summed over dimensions, averaged over the batch, as in the reference) and writes its analytic gradient.
+/// summed over dimensions, averaged over the batch, as in the reference) and writes its analytic gradient. Training
+/// calls Loss thousands of times on equal-sized batches, so its intermediates live in buffers reused across calls
+/// (one SAE instance is trained by one thread at a time); <see cref="Encode"/> and <see cref="Decode"/> allocate.
 /// </summary>
 public abstract class SparseAutoencoder
 {
+    private readonly Dictionary<(string, int), Tensor> _buffers = new();
+
     public int DIn { get; }
     public int DSae { get; }
     public SaeParameters Parameters { get; } = new();
@@ -25,20 +33,30 @@ public abstract class SparseAutoencoder
     public abstract Tensor Encode(Tensor x);
 
     /// <summary>x̂ = m·W_dec + b_dec.</summary>
-    public Tensor Decode(Tensor latents)
-    {
-        int batch = latents.Shape[0];
-        var output = new Tensor(batch, DIn);
-        for (int b = 0; b < batch; b++) Parameters["b_dec"].Span.CopyTo(output.Row(b));
-        Gemm.Multiply(latents.Span, Parameters["W_dec"].Span, output.Span, batch, DIn, DSae, beta: 1f);
-        return output;
-    }
+    public Tensor Decode(Tensor latents) => Decode(latents, new Tensor(latents.Shape[0], DIn));
 
-    /// <summary>The batch loss; when <paramref name="gradients"/> is given, ∂loss/∂parameter is written into it.</summary>
+    /// <summary>The batch loss; when <paramref name="gradients"/> is given, ∂loss/∂parameter is added into it.</summary>
     public abstract SaeLoss Loss(Tensor x, SaeParameters? gradients);
 
     /// <summary>Keeps constrained parameters on their constraint after an optimiser step (e.g. unit-norm decoder rows).</summary>
     public virtual void AfterStep() { }
+
+    /// <summary>A working buffer of Loss, reused for every batch of this size; its contents are stale.</summary>
+    protected Tensor Buffer(string name, int rows, int columns)
+    {
+        if (!_buffers.TryGetValue((name, rows), out var buffer))
+            _buffers[(name, rows)] = buffer = new Tensor(rows, columns);
+        return buffer;
+    }
+
+    /// <summary>output = latents·W (+ bias rows): the decoder when W = W_dec, b = b_dec.</summary>
+    protected Tensor Decode(Tensor latents, Tensor output, Tensor? weight = null, Tensor? bias = null)
+    {
+        int batch = latents.Shape[0];
+        FillRows(output, (bias ?? Parameters["b_dec"]).Span);
+        Gemm.Multiply(latents.Span, (weight ?? Parameters["W_dec"]).Span, output.Span, batch, DIn, DSae, beta: 1f);
+        return output;
+    }
 
     /// <summary>Rows of W_dec rescaled to unit L2 norm.</summary>
     protected void NormaliseDecoderRows()
@@ -47,81 +65,78 @@ public abstract class SparseAutoencoder
         for (int j = 0; j < DSae; j++)
         {
             var row = wDec.Row(j);
-            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(row);
-            if (norm > 0) System.Numerics.Tensors.TensorPrimitives.Divide(row, norm, row);
+            float norm = TensorPrimitives.Norm(row);
+            if (norm > 0) TensorPrimitives.Divide(row, norm, row);
         }
     }
 
     /// <summary>
-    /// Backpropagates the reconstruction term through the decoder: given latents m and residual e = x̂ − x, adds
-    /// ∂/∂W_dec and ∂/∂b_dec of mean_b ‖e‖² and returns ∂loss/∂m = (2/B)·e·W_decᵀ.
+    /// Σ_b ‖x̂ − x‖² / B, turning <paramref name="reconstruction"/> into the residual x̂ − x in place.
+    /// </summary>
+    protected static double ReconstructionLoss(Tensor x, Tensor reconstruction)
+    {
+        TensorPrimitives.Subtract(reconstruction.Span, x.Span, reconstruction.Span);
+        return TensorPrimitives.SumOfSquares(reconstruction.Span) / x.Shape[0];
+    }
+
+    /// <summary>
+    /// Backpropagates the reconstruction term through the decoder: given latents m and residual e = x̂ − x (scaled in
+    /// place to 2e/B), adds ∂/∂W_dec and ∂/∂b_dec of mean_b ‖e‖² and returns ∂loss/∂m = (2/B)·e·W_decᵀ.
     /// </summary>
     protected Tensor DecoderBackward(Tensor latents, Tensor residual, SaeParameters gradients)
     {
         int batch = latents.Shape[0];
-        var scaled = residual.Clone();
-        System.Numerics.Tensors.TensorPrimitives.Multiply(scaled.Span, 2f / batch, scaled.Span);
-        Gemm.Multiply(latents.Span, scaled.Span, gradients["W_dec"].Span, DSae, DIn, batch, transA: true, beta: 1f);
-        for (int b = 0; b < batch; b++)
-            System.Numerics.Tensors.TensorPrimitives.Add(gradients["b_dec"].Span, scaled.Row(b), gradients["b_dec"].Span);
-        var dLatents = new Tensor(batch, DSae);
-        Gemm.Multiply(scaled.Span, Parameters["W_dec"].Span, dLatents.Span, batch, DSae, DIn, transB: true);
+        TensorPrimitives.Multiply(residual.Span, 2f / batch, residual.Span);
+        Gemm.Multiply(latents.Span, residual.Span, gradients["W_dec"].Span, DSae, DIn, batch, transA: true, beta: 1f);
+        AddRowSums(residual, gradients["b_dec"].Span);
+        var dLatents = Buffer("dLatents", batch, DSae);
+        Gemm.Multiply(residual.Span, Parameters["W_dec"].Span, dLatents.Span, batch, DSae, DIn, transB: true);
         return dLatents;
     }
 
-    /// <summary>Σ_b ‖x̂ − x‖² / B and the residual x̂ − x.</summary>
-    protected static (double Loss, Tensor Residual) ReconstructionLoss(Tensor x, Tensor reconstruction)
-    {
-        var residual = reconstruction.Clone();
-        System.Numerics.Tensors.TensorPrimitives.Subtract(residual.Span, x.Span, residual.Span);
-        return (System.Numerics.Tensors.TensorPrimitives.SumOfSquares(residual.Span) / x.Shape[0], residual);
-    }
-
     /// <summary>x − b_dec, the input every encoder projection reads; computed once per batch.</summary>
-    protected Tensor Centre(Tensor x)
+    protected Tensor Centre(Tensor x, Tensor output)
     {
-        var centred = x.Clone();
-        for (int r = 0; r < x.Shape[0]; r++)
-            System.Numerics.Tensors.TensorPrimitives.Subtract(centred.Row(r), Parameters["b_dec"].Span, centred.Row(r));
-        return centred;
+        var bDec = Parameters["b_dec"].Span;
+        for (int r = 0; r < x.Shape[0]; r++) TensorPrimitives.Subtract(x.Row(r), bDec, output.Row(r));
+        return output;
     }
 
-    /// <summary>centred·W + b for an encoder weight W [d_in, d_sae] and bias b [d_sae] (b may be absent).</summary>
-    protected Tensor Project(Tensor centred, Tensor weight, Tensor? bias)
+    /// <summary>output = centred·W + b for an encoder weight W [d_in, d_sae] and bias b [d_sae] (b may be absent).</summary>
+    protected Tensor Project(Tensor centred, Tensor weight, Tensor? bias, Tensor output)
     {
         int batch = centred.Shape[0];
-        var output = new Tensor(batch, DSae);
-        if (bias is not null)
-            for (int r = 0; r < batch; r++) bias.Span.CopyTo(output.Row(r));
+        if (bias is null) output.Span.Clear();
+        else FillRows(output, bias.Span);
         Gemm.Multiply(centred.Span, weight.Span, output.Span, batch, DSae, DIn, beta: 1f);
         return output;
     }
 
     /// <summary>
-    /// Backpropagates ∂loss/∂pre through pre = (x − b_dec)·W + b: adds ∂/∂b and the encoder's share of ∂/∂b_dec, and
-    /// returns ∂loss/∂W (the caller adds it where W comes from).
+    /// Backpropagates ∂loss/∂pre through pre = (x − b_dec)·W + b: adds ∂/∂W into <paramref name="dWeight"/>, ∂/∂b into
+    /// the gradient named <paramref name="biasName"/>, and the encoder's share into ∂/∂b_dec.
     /// </summary>
-    protected Tensor ProjectBackward(Tensor centred, Tensor dPre, Tensor weight, string? biasName, SaeParameters gradients)
+    protected void ProjectBackward(Tensor centred, Tensor dPre, Tensor weight, Tensor dWeight, string? biasName, SaeParameters gradients)
     {
         int batch = centred.Shape[0];
-        var dWeight = new Tensor(DIn, DSae);
-        Gemm.Multiply(centred.Span, dPre.Span, dWeight.Span, DIn, DSae, batch, transA: true);
-        if (biasName is not null)
-            for (int r = 0; r < batch; r++)
-                System.Numerics.Tensors.TensorPrimitives.Add(gradients[biasName].Span, dPre.Row(r), gradients[biasName].Span);
-        var dCentred = new Tensor(batch, DIn);
+        Gemm.Multiply(centred.Span, dPre.Span, dWeight.Span, DIn, DSae, batch, transA: true, beta: 1f);
+        if (biasName is not null) AddRowSums(dPre, gradients[biasName].Span);
+        var dCentred = Buffer("dCentred", batch, DIn);
         Gemm.Multiply(dPre.Span, weight.Span, dCentred.Span, batch, DIn, DSae, transB: true);
-        for (int r = 0; r < batch; r++)
-            System.Numerics.Tensors.TensorPrimitives.Subtract(gradients["b_dec"].Span, dCentred.Row(r), gradients["b_dec"].Span);
-        return dWeight;
+        var bDecGradient = gradients["b_dec"].Span;
+        for (int r = 0; r < batch; r++) TensorPrimitives.Subtract(bDecGradient, dCentred.Row(r), bDecGradient);
     }
 
-    protected static void AddInto(Tensor source, Tensor destination) =>
-        System.Numerics.Tensors.TensorPrimitives.Add(destination.Span, source.Span, destination.Span);
+    private static void FillRows(Tensor output, ReadOnlySpan<float> row)
+    {
+        for (int r = 0; r < output.Shape[0]; r++) row.CopyTo(output.Row(r));
+    }
 
-    /// <summary>
-    /// Kaiming-uniform decoder rows scaled to unit norm, the encoder its transpose, biases zero (the reference's init).
-    /// </summary>
+    private static void AddRowSums(Tensor rows, Span<float> destination)
+    {
+        for (int r = 0; r < rows.Shape[0]; r++) TensorPrimitives.Add(destination, rows.Row(r), destination);
+    }
+
     /// <summary>Uniform in ±√(6 / fan_in): PyTorch's kaiming_uniform_ with the ReLU gain.</summary>
     protected static Tensor KaimingUniform(DeterministicRandom rng, int rows, int columns, int fanIn)
     {
@@ -132,6 +147,9 @@ public abstract class SparseAutoencoder
         return t;
     }
 
+    /// <summary>
+    /// Kaiming-uniform decoder rows scaled to unit norm, the encoder its transpose, b_dec zero (the reference's init).
+    /// </summary>
     protected void InitialiseTiedUnitNorm(DeterministicRandom rng, string encoderName)
     {
         var wDec = KaimingUniform(rng, DSae, DIn, fanIn: DIn);

@@ -1,52 +1,96 @@
 using System.Globalization;
 using IoiBench.IO;
+using YamlDotNet.RepresentationModel;
 
 namespace IoiBench.Saes;
 
-/// <summary>One SAE of a sweep: its variant and its sparsity setting (λ for vanilla and gated, k for top-k).</summary>
-public sealed record SaeSpec(string Variant, float Value)
+/// <summary>
+/// Architecture options that differ between the published variants and the reference's code (decisions.md):
+/// gated <c>magnitude_relu</c>; top-k <c>relu</c>, <c>encoder_bias</c>, <c>normalize_decoder</c>, and top-k's
+/// <c>aux_k</c> (0 = no auxiliary loss, the reference) and <c>aux_k_coefficient</c>.
+/// </summary>
+public sealed record SaeVariantOptions(bool MagnitudeRelu = true, bool Relu = true, bool EncoderBias = true, bool NormaliseDecoder = true,
+    int AuxK = 0, float AuxKCoefficient = 1f / 32);
+
+/// <summary>One SAE of a sweep: its variant, its sparsity setting (λ for vanilla and gated, k for top-k) and options.</summary>
+public sealed record SaeSpec(string Variant, float Value, SaeVariantOptions? VariantOptions = null)
 {
+    public SaeVariantOptions Options => VariantOptions ?? new();
     public string Name => Variant == "topk" ? $"topk-k{Value:0}" : $"{Variant}-l1-{Value.ToString("0.###", CultureInfo.InvariantCulture)}";
 }
 
 /// <summary>
-/// An SAE training recipe from a YAML preset (<c>presets/*.yaml</c>): width, batch size, epochs, learning rate, seed and
-/// the variants with their λ or k values. Unknown keys are errors naming the file, the line and the key.
+/// An SAE training recipe from a YAML preset (<c>presets/*.yaml</c>): width, batch size, epochs, learning rate, seed,
+/// resampling schedule, checkpoints, and the variants with their λ or k values and options. Unknown keys are errors
+/// naming the file, the line and the key.
 /// </summary>
-public sealed record TrainingPreset(string Name, int Width, int BatchSize, int Epochs, float LearningRate, ulong Seed, IReadOnlyList<SaeSpec> Saes)
+public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpec> Saes, TrainingOptions Options)
 {
-    public TrainingOptions Options => new(BatchSize, Epochs, LearningRate, Seed);
+    private static readonly string[] TopKOptions = ["relu", "encoder_bias", "normalize_decoder", "aux_k", "aux_k_coefficient"];
 
     public static TrainingPreset Load(string path)
     {
         var yaml = YamlFile.Load(path);
-        yaml.CheckKeys(yaml.Root, "width", "batch_size", "epochs", "learning_rate", "seed", "variants");
-        int Positive(string key)
-        {
-            var node = yaml.Required(yaml.Root, key);
-            return int.TryParse(yaml.Scalar(node, key), NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value > 0
-                ? value : throw yaml.Error(node, $"'{key}' must be a positive integer.");
-        }
-        float Number(YamlDotNet.RepresentationModel.YamlNode node, string key) =>
+        var root = yaml.Root;
+        yaml.CheckKeys(root, "width", "batch_size", "epochs", "learning_rate", "seed", "resample_after_epochs", "warmup_epochs", "checkpoints", "decoder_bias_init", "variants");
+
+        int Integer(YamlNode node, string key, int minimum) =>
+            int.TryParse(yaml.Scalar(node, key), NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= minimum
+                ? value : throw yaml.Error(node, minimum > 0 ? $"'{key}' must be a positive integer." : $"'{key}' must be a non-negative integer.");
+        float Positive(YamlNode node, string key) =>
             float.TryParse(yaml.Scalar(node, key), NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && value > 0
                 ? value : throw yaml.Error(node, $"'{key}' must be a positive number.");
+        bool Flag(YamlMappingNode mapping, string key)
+        {
+            if (yaml.Optional(mapping, key) is not { } node) return true;
+            return yaml.Scalar(node, key) switch { "true" => true, "false" => false, _ => throw yaml.Error(node, $"'{key}' must be true or false.") };
+        }
+        List<int> Integers(string key, int minimum) => yaml.Optional(root, key) is { } node
+            ? [.. yaml.Sequence(node, key).Select(item => Integer(item, key, minimum))]
+            : [];
 
-        var variantsNode = yaml.Mapping(yaml.Required(yaml.Root, "variants"), "variants");
+        int epochs = Integer(yaml.Required(root, "epochs"), "epochs", 1);
+        var checkpoints = Integers("checkpoints", 1);
+        if (yaml.Optional(root, "checkpoints") is { } checkpointsNode && checkpoints.Any(c => c > epochs))
+            throw yaml.Error(checkpointsNode, $"'checkpoints' are end epochs and must not exceed epochs ({epochs}).");
+        var resample = Integers("resample_after_epochs", 0);
+        if (yaml.Optional(root, "resample_after_epochs") is { } resampleNode && resample.Any(r => r >= epochs - 1))
+            throw yaml.Error(resampleNode, $"'resample_after_epochs' are 0-based epochs and must be below {epochs - 1} (the last epoch).");
+
+        var variantsNode = yaml.Mapping(yaml.Required(root, "variants"), "variants");
         yaml.CheckKeys(variantsNode, "vanilla", "gated", "topk");
         var saes = new List<SaeSpec>();
         foreach (var (keyNode, valueNode) in variantsNode.Children)
         {
             string variant = yaml.Scalar(keyNode, "variants");
-            string parameter = variant == "topk" ? "k" : "l1";
             var settings = yaml.Mapping(valueNode, variant);
-            yaml.CheckKeys(settings, parameter);
+            string parameter = variant == "topk" ? "k" : "l1";
+            string[] known = variant switch { "topk" => ["k", .. TopKOptions], "gated" => ["l1", "magnitude_relu"], _ => ["l1"] };
+            yaml.CheckKeys(settings, known);
+            var options = new SaeVariantOptions(MagnitudeRelu: Flag(settings, "magnitude_relu"), Relu: Flag(settings, "relu"),
+                EncoderBias: Flag(settings, "encoder_bias"), NormaliseDecoder: Flag(settings, "normalize_decoder"),
+                AuxK: yaml.Optional(settings, "aux_k") is { } auxK ? Integer(auxK, "aux_k", 0) : 0,
+                AuxKCoefficient: yaml.Optional(settings, "aux_k_coefficient") is { } coefficient ? Positive(coefficient, "aux_k_coefficient") : 1f / 32);
             foreach (var item in yaml.Sequence(yaml.Required(settings, parameter), parameter))
-                saes.Add(new SaeSpec(variant, Number(item, parameter)));
+                saes.Add(new SaeSpec(variant, variant == "topk" ? Integer(item, "k", 1) : Positive(item, "l1"), options));
         }
-        ulong seed = yaml.Optional(yaml.Root, "seed") is { } seedNode
-            ? ulong.TryParse(yaml.Scalar(seedNode, "seed"), out ulong s) ? s : throw yaml.Error(seedNode, "'seed' must be a non-negative integer.")
+
+        ulong seed = yaml.Optional(root, "seed") is { } seedNode
+            ? ulong.TryParse(yaml.Scalar(seedNode, "seed"), NumberStyles.None, CultureInfo.InvariantCulture, out ulong s) ? s : throw yaml.Error(seedNode, "'seed' must be a non-negative integer.")
             : 0;
-        return new TrainingPreset(Path.GetFileNameWithoutExtension(path), Positive("width"), Positive("batch_size"), Positive("epochs"),
-            Number(yaml.Required(yaml.Root, "learning_rate"), "learning_rate"), seed, saes);
+        var trainingOptions = new TrainingOptions(Integer(yaml.Required(root, "batch_size"), "batch_size", 1), epochs,
+            Positive(yaml.Required(root, "learning_rate"), "learning_rate"), seed)
+        {
+            ResampleAfterEpochs = resample,
+            WarmupEpochs = yaml.Optional(root, "warmup_epochs") is { } warmup ? Integer(warmup, "warmup_epochs", 0) : 0,
+            Checkpoints = checkpoints.Count > 0 ? checkpoints : [epochs],
+            DecoderBiasFromMean = yaml.Optional(root, "decoder_bias_init") is { } init && yaml.Scalar(init, "decoder_bias_init") switch
+            {
+                "mean" => true,
+                "zeros" => false,
+                _ => throw yaml.Error(init, "'decoder_bias_init' must be mean or zeros."),
+            },
+        };
+        return new TrainingPreset(Path.GetFileNameWithoutExtension(path), Integer(yaml.Required(root, "width"), "width", 1), saes, trainingOptions);
     }
 }

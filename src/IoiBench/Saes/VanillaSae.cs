@@ -17,31 +17,29 @@ public sealed class VanillaSae : SparseAutoencoder
         Parameters.Add("b_enc", new Tensor(dSae));
     }
 
-    public override Tensor Encode(Tensor x) => Latents(Centre(x));
-
-    private Tensor Latents(Tensor centred)
+    public override Tensor Encode(Tensor x)
     {
-        var pre = Project(centred, Parameters["W_enc"], Parameters["b_enc"]);
-        System.Numerics.Tensors.TensorPrimitives.Max(pre.Span, 0f, pre.Span);
-        return pre;
+        int batch = x.Shape[0];
+        var f = Project(Centre(x, new Tensor(batch, DIn)), Parameters["W_enc"], Parameters["b_enc"], new Tensor(batch, DSae));
+        System.Numerics.Tensors.TensorPrimitives.Max(f.Span, 0f, f.Span);
+        return f;
     }
 
     public override SaeLoss Loss(Tensor x, SaeParameters? gradients)
     {
         int batch = x.Shape[0];
-        var centred = Centre(x);
-        var f = Latents(centred);
-        var (reconstruction, residual) = ReconstructionLoss(x, Decode(f));
+        var centred = Centre(x, Buffer("centred", batch, DIn));
+        var f = Project(centred, Parameters["W_enc"], Parameters["b_enc"], Buffer("latents", batch, DSae));
+        System.Numerics.Tensors.TensorPrimitives.Max(f.Span, 0f, f.Span);
         double l1 = System.Numerics.Tensors.TensorPrimitives.Sum(f.Span) / batch;
-        double l0 = f.Span.ToArray().Count(v => v > 0) / (double)batch;
+        double l0 = LatentKernels.CountPositive(f.Span) / (double)batch;
+        var residual = Decode(f, Buffer("residual", batch, DIn));
+        double reconstruction = ReconstructionLoss(x, residual);
         if (gradients is not null)
         {
-            var dF = DecoderBackward(f, residual, gradients);
-            var dPre = dF.Span;
-            var fs = f.Span;
-            float penalty = L1Coefficient / batch;
-            for (int i = 0; i < dPre.Length; i++) dPre[i] = fs[i] > 0 ? dPre[i] + penalty : 0f;
-            AddInto(ProjectBackward(centred, dF, Parameters["W_enc"], "b_enc", gradients), gradients["W_enc"]);
+            var dPre = DecoderBackward(f, residual, gradients);
+            LatentKernels.KeepWherePositive(dPre.Span, f.Span, add: L1Coefficient / batch);
+            ProjectBackward(centred, dPre, Parameters["W_enc"], gradients["W_enc"], "b_enc", gradients);
         }
         return new SaeLoss(reconstruction + L1Coefficient * l1, reconstruction, l1, l0, f);
     }

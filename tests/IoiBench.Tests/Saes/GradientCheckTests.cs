@@ -86,6 +86,20 @@ public class GradientCheckTests
         Randomise(sae, 5);
         CheckGradients(sae, RandomInput(6));
     }
+
+    [Fact]
+    public void TopKAuxKGradientsMatchFiniteDifferences()
+    {
+        var sae = new TopKSae(DIn, DSae, k: 2, new DeterministicRandom(4)) { AuxK = 2, AuxKCoefficient = 0.5f };
+        Randomise(sae, 11);
+        sae.DeadLatents = [false, false, true, true, true, false, true];
+        var x = RandomInput(12);
+        // The auxiliary target e = x − x̂ is behind a stop-gradient: pin it for the finite differences.
+        var target = x.Clone();
+        System.Numerics.Tensors.TensorPrimitives.Subtract(target.Span, sae.Decode(sae.Encode(x)).Span, target.Span);
+        sae.FrozenAuxTarget = target;
+        CheckGradients(sae, x);
+    }
 }
 
 /// <summary>Losses and encodings computed by hand on one-dimensional and two-dimensional cases.</summary>
@@ -132,6 +146,23 @@ public class SaeExactValueTests
         var noRelu = new TopKSae(3, 3, k: 2, new DeterministicRandom(0), relu: false, encoderBias: false);
         Tensor.From([1, 0, 0, 0, 1, 0, 0, 0, 1], 3, 3).Span.CopyTo(noRelu.Parameters["W_enc"].Span);
         Assert.Equal([0f, -1f, -2f], noRelu.Encode(Tensor.From([-5, -1, -2], 1, 3)).Span.ToArray());
+    }
+
+    [Fact]
+    public void TopKAuxiliaryLossByHand()
+    {
+        // Latents read e1, e2 and e1 + e2; decoder rows (1, 0), (0, 1), (1, 0). x = (3, 1): pre = (3, 1, 4), top-1 keeps
+        // latent 2, x̂ = (4, 0), reconstruction ‖(1, −1)‖² = 2. Latent 1 is dead: z_aux = (0, 1, 0), ê = (0, 1),
+        // e = x − x̂ = (−1, 1), ‖ê − e‖² = 1, weight 0.5·min(1/1, 1): auxiliary 0.5.
+        var sae = new TopKSae(2, 3, k: 1, new DeterministicRandom(0), relu: true, encoderBias: false) { AuxK = 1, AuxKCoefficient = 0.5f };
+        Tensor.From([1, 0, 1, 0, 1, 1], 2, 3).Span.CopyTo(sae.Parameters["W_enc"].Span);
+        Tensor.From([1, 0, 0, 1, 1, 0], 3, 2).Span.CopyTo(sae.Parameters["W_dec"].Span);
+        sae.DeadLatents = [false, true, false];
+        var loss = sae.Loss(Tensor.From([3, 1], 1, 2), null);
+        Assert.Equal(2.0, loss.Reconstruction, 6);
+        Assert.Equal(2.5, loss.Total, 6);
+        sae.DeadLatents = [false, false, false];
+        Assert.Equal(2.0, sae.Loss(Tensor.From([3, 1], 1, 2), null).Total, 6);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using IoiBench.Sites;
 
 namespace IoiBench.Tests.Saes;
 
+[Collection(GemmThreadsCollection.Name)]
 public class TrainingPresetTests
 {
     [Fact]
@@ -16,12 +17,32 @@ public class TrainingPresetTests
         Assert.Equal(["vanilla-l1-2.5", "gated-l1-2.5", "topk-k8"], preset.Saes.Select(s => s.Name));
     }
 
+    [Fact]
+    public void TheReferencePresetKeepsTheReferenceRecipe()
+    {
+        var preset = TrainingPreset.Load(Path.Combine(TestPaths.RepoRoot, "presets", "makelov2024.yaml"));
+        Assert.Equal(12, preset.Saes.Count);
+        Assert.Equal([0.5f, 1f, 2.5f, 5f], preset.Saes.Where(s => s.Variant == "gated").Select(s => s.Value));
+        Assert.Equal([3f, 6f, 12f, 24f], preset.Saes.Where(s => s.Variant == "topk").Select(s => s.Value));
+        Assert.All(preset.Saes.Where(s => s.Variant == "gated"), s => Assert.False(s.Options.MagnitudeRelu));
+        Assert.All(preset.Saes.Where(s => s.Variant == "topk"), s => Assert.False(s.Options.Relu || s.Options.EncoderBias || s.Options.NormaliseDecoder));
+        Assert.Equal((512, 2000, 3e-4f), (preset.Options.BatchSize, preset.Options.Epochs, preset.Options.LearningRate));
+        Assert.Equal([501, 1001], preset.Options.ResampleAfterEpochs);
+        Assert.Equal(100, preset.Options.WarmupEpochs);
+        Assert.Equal([1, 2, 4, 8, 16, 32, 64, 128, 500, 750, 1000, 1250, 1500, 2000], preset.Options.Checkpoints);
+        var sae = (TopKSae)SaeSweep.Create(preset.Saes.Single(s => s.Name == "topk-k3"), 64, 512, new DeterministicRandom(0));
+        Assert.False(sae.Relu || sae.EncoderBias || sae.NormaliseDecoder);
+    }
+
     [Theory]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  vanilla:\n    l1: [1]\nwarmup: 3\n", "preset.yaml:8", "unknown key 'warmup'")]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  relu:\n    l1: [1]\n", "preset.yaml:6", "unknown key 'relu'")]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  topk:\n    l1: [1]\n", "preset.yaml:7", "unknown key 'l1'")]
     [InlineData("width: -8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  topk:\n    k: [1]\n", "preset.yaml:1", "'width' must be a positive integer")]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants: {topk: {k: [1]\n", "preset.yaml:", "invalid YAML")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\ncheckpoints: [1, 4]\nvariants:\n  topk:\n    k: [1]\n", "preset.yaml:5", "must not exceed epochs (3)")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nvariants:\n  gated:\n    l1: [1]\n    magnitude_relu: maybe\n", "preset.yaml:8", "'magnitude_relu' must be true or false")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nvariants:\n  vanilla:\n    l1: [1]\n    relu: false\n", "preset.yaml:8", "unknown key 'relu'")]
     public void BadPresetsNameTheFileLineAndKey(string yaml, string where, string what)
     {
         using var dir = new TestPaths.TempDirectory();

@@ -1,0 +1,167 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using IoiBench.IO;
+using IoiBench.Numerics;
+
+namespace IoiBench.Saes;
+
+/// <summary>What one epoch measured: means over its examples, the learning rate it ran at, and how many latents were
+/// resampled after it.</summary>
+public sealed record EpochMetrics(int Epoch, double Loss, double Reconstruction, double Sparsity, double L0,
+    double FractionDead, double ExplainedVariance, double LearningRate, int Resampled = 0);
+
+/// <summary>
+/// One SAE being trained: the SAE, its Adam state and the epochs done so far. Each epoch's shuffle and each resample
+/// draw from a random stream of (seed, epoch) alone, so a run restored from <see cref="SaveState"/> continues exactly
+/// as if it had never stopped.
+/// </summary>
+public sealed class SaeTrainingRun
+{
+    private const string StateKey = "ioibench_training_state";
+    private readonly Tensor _data;
+    private readonly double _meanVariance;
+    private readonly List<EpochMetrics> _history = [];
+
+    public SparseAutoencoder Sae { get; }
+    public TrainingOptions Options { get; }
+    public Adam Optimizer { get; }
+    public IReadOnlyList<EpochMetrics> History => _history;
+    public int EpochsDone => _history.Count;
+    public bool Finished => EpochsDone >= Options.Epochs;
+
+    public SaeTrainingRun(SparseAutoencoder sae, Tensor data, TrainingOptions options)
+    {
+        if (data.Rank != 2 || data.Shape[1] != sae.DIn)
+            throw new ArgumentException($"Training data {data} does not match the SAE's d_in = {sae.DIn}.");
+        Sae = sae;
+        _data = data;
+        Options = options;
+        Optimizer = new Adam(sae.Parameters);
+        var mean = ColumnMeans(data);
+        _meanVariance = MeanSquaredDeviation(data, mean);
+        if (options.DecoderBiasFromMean)
+            for (int i = 0; i < mean.Length; i++) sae.Parameters["b_dec"].Span[i] = (float)mean[i];
+    }
+
+    /// <summary>Trains one epoch (then resamples dead latents if this epoch is on the schedule) and returns its metrics.</summary>
+    public EpochMetrics RunEpoch(IProgress<long>? examplesDone = null)
+    {
+        int n = _data.Shape[0], d = _data.Shape[1], epoch = EpochsDone;
+        var order = Shuffle(n, new DeterministicRandom(Options.Seed, stream: (ulong)epoch));
+        float rate = Options.LearningRateAt(epoch);
+        var gradients = Sae.Parameters.ZerosLike();
+        var fired = new bool[Sae.DSae];
+        double loss = 0, reconstruction = 0, sparsity = 0, l0 = 0;
+        for (int start = 0; start < n; start += Options.BatchSize)
+        {
+            int size = Math.Min(Options.BatchSize, n - start);
+            var batch = new Tensor(size, d);
+            for (int r = 0; r < size; r++) _data.Row(order[start + r]).CopyTo(batch.Row(r));
+            gradients.Clear();
+            var result = Sae.Loss(batch, gradients);
+            // The metrics and the fired set come from the parameters before this step, as the reference's do.
+            MarkFired(result.Latents, fired);
+            Optimizer.Step(gradients, rate);
+            Sae.AfterStep();
+            loss += result.Total * size; reconstruction += result.Reconstruction * size;
+            sparsity += result.Sparsity * size; l0 += result.L0 * size;
+            examplesDone?.Report(size);
+        }
+        var dead = Enumerable.Range(0, Sae.DSae).Where(j => !fired[j]).ToList();
+        if (Sae is TopKSae { AuxK: > 0 } topK) topK.DeadLatents = [.. fired.Select(f => !f)];
+        int resampled = 0;
+        if (Options.ResampleAfterEpochs.Contains(epoch) && Sae is VanillaSae or GatedSae)
+        {
+            DeadLatentResampler.Resample(Sae, Optimizer, _data, dead, new DeterministicRandom(Options.Seed, stream: (1UL << 32) | (uint)epoch));
+            resampled = dead.Count;
+        }
+        var metrics = new EpochMetrics(epoch + 1, loss / n, reconstruction / n, sparsity / n, l0 / n, dead.Count / (double)Sae.DSae,
+            1 - reconstruction / n / _meanVariance, rate, resampled);
+        _history.Add(metrics);
+        return metrics;
+    }
+
+    /// <summary>A permutation of 0…n−1 (Fisher–Yates).</summary>
+    private static int[] Shuffle(int n, DeterministicRandom rng)
+    {
+        var order = Enumerable.Range(0, n).ToArray();
+        for (int i = n - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    private static void MarkFired(Tensor latents, bool[] fired)
+    {
+        for (int r = 0; r < latents.Shape[0]; r++)
+        {
+            var row = latents.Row(r);
+            for (int j = 0; j < fired.Length; j++) fired[j] |= row[j] != 0;
+        }
+    }
+
+    private static double[] ColumnMeans(Tensor data)
+    {
+        int n = data.Shape[0], d = data.Shape[1];
+        var mean = new double[d];
+        for (int r = 0; r < n; r++)
+        {
+            var row = data.Row(r);
+            for (int i = 0; i < d; i++) mean[i] += row[i];
+        }
+        for (int i = 0; i < d; i++) mean[i] /= n;
+        return mean;
+    }
+
+    /// <summary>Mean over examples of ‖x − x̄‖², the denominator of explained variance.</summary>
+    private static double MeanSquaredDeviation(Tensor data, double[] mean)
+    {
+        double total = 0;
+        for (int r = 0; r < data.Shape[0]; r++)
+        {
+            var row = data.Row(r);
+            for (int i = 0; i < mean.Length; i++) total += Math.Pow(row[i] - mean[i], 2);
+        }
+        return total / data.Shape[0];
+    }
+
+    /// <summary>
+    /// Writes the parameters, the optimiser state and the history to one safetensors file (atomically), tagged with
+    /// <paramref name="fingerprint"/>: what the run was started from, so a state is never resumed into another run.
+    /// </summary>
+    public void SaveState(string path, string fingerprint)
+    {
+        var tensors = Sae.Parameters.Tensors.ToDictionary(p => "param." + p.Key, p => p.Value);
+        foreach (var (name, tensor) in Optimizer.State()) tensors.Add(name, tensor);
+        var state = new TrainingState(fingerprint, Optimizer.Steps, [.. _history], (Sae as TopKSae)?.DeadLatents);
+        SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string> { [StateKey] = JsonSerializer.Serialize(state, TrainingStateJson.Default.TrainingState) });
+    }
+
+    /// <summary>
+    /// Continues from a state written by <see cref="SaveState"/> for the same fingerprint. Returns false (and changes
+    /// nothing) when there is no state file or it belongs to another run.
+    /// </summary>
+    public bool TryRestore(string path, string fingerprint)
+    {
+        if (!File.Exists(path)) return false;
+        using var file = SafeTensorsFile.Open(path);
+        if (!file.Metadata.TryGetValue(StateKey, out string? json)) return false;
+        var state = JsonSerializer.Deserialize(json, TrainingStateJson.Default.TrainingState);
+        if (state is null || state.Fingerprint != fingerprint) return false;
+        foreach (var (name, tensor) in Sae.Parameters.Tensors) file.ReadFloat32("param." + name).Span.CopyTo(tensor.Span);
+        Optimizer.Restore(state.AdamSteps, file.ReadFloat32);
+        _history.Clear();
+        _history.AddRange(state.History);
+        if (Sae is TopKSae topK) topK.DeadLatents = state.DeadLatents;
+        return true;
+    }
+
+}
+
+/// <summary>What a resumed run needs besides tensors; DeadLatents: the AuxK candidates found by the last epoch.</summary>
+internal sealed record TrainingState(string Fingerprint, int AdamSteps, EpochMetrics[] History, bool[]? DeadLatents);
+
+[JsonSerializable(typeof(TrainingState))]
+internal sealed partial class TrainingStateJson : JsonSerializerContext;
