@@ -23,6 +23,8 @@ public static class Program
             DictionariesCommand.Create(stdout, stderr),
             TrainCommand.Create(stdout, stderr),
             SynthCommand.Create(stdout, stderr),
+            RunCommand.Create(stdout, stderr),
+            LeaderboardCommand.Create(stdout),
         };
 
         var parsed = root.Parse(args);

@@ -21,6 +21,13 @@ internal static class CommonOptions
         DefaultValueFactory = _ => Defaults.EmbeddedModel,
     };
 
+    /// <summary>--preset NAME (bundled, presets/NAME.yaml) or --config FILE.</summary>
+    public static Option<string> Preset(string defaultName) => new("--preset", "--config")
+    {
+        Description = $"A bundled preset name (quick, makelov2024, synthetic) or a preset YAML file (--config FILE); default {defaultName}",
+        DefaultValueFactory = _ => defaultName,
+    };
+
     public static Option<string?> Sites() => new("--sites") { Description = "Sites file (default: MODEL/sites.yaml)" };
 
     public static Option<string?> Cache() => new("--cache") { Description = "Cache directory (default: $IOIBENCH_CACHE or ~/.cache/ioibench)" };

@@ -8,7 +8,10 @@ internal static class Defaults
     public static string PresetsDirectory => Path.Combine(AppContext.BaseDirectory, "presets");
 
     /// <summary>A preset given as a bundled name (presets/NAME.yaml) or a YAML file.</summary>
-    public static IoiBench.Saes.TrainingPreset LoadPreset(string nameOrPath)
+    public static IoiBench.Saes.TrainingPreset LoadPreset(string nameOrPath) => IoiBench.Saes.TrainingPreset.Load(PresetPath(nameOrPath));
+
+    /// <summary>The file of a preset given as a bundled name or a path.</summary>
+    public static string PresetPath(string nameOrPath)
     {
         string path = File.Exists(nameOrPath) ? nameOrPath : Path.Combine(PresetsDirectory, nameOrPath + ".yaml");
         if (!File.Exists(path))
@@ -16,7 +19,7 @@ internal static class Defaults
             string bundled = string.Join(", ", Directory.EnumerateFiles(PresetsDirectory, "*.yaml").Select(Path.GetFileNameWithoutExtension).Order());
             throw new InvalidInputException($"--preset {nameOrPath}: no such file and no bundled preset of that name (bundled: {bundled}).");
         }
-        return IoiBench.Saes.TrainingPreset.Load(path);
+        return path;
     }
 
     /// <summary>The embedded default model (models/ioi-tiny in the repository).</summary>

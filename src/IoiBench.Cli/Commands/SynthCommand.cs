@@ -11,7 +11,7 @@ internal static class SynthCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var preset = new Option<string>("--preset") { Description = "A bundled preset name or a preset YAML file", DefaultValueFactory = _ => "synthetic" };
+        var preset = CommonOptions.Preset("synthetic");
         var features = new Option<int>("--features") { Description = "True features", DefaultValueFactory = _ => 128 };
         var dimension = new Option<int>("--dimension") { Description = "Input dimension", DefaultValueFactory = _ => 64 };
         var samples = new Option<int>("--samples") { Description = "Training samples", DefaultValueFactory = _ => 20_000 };

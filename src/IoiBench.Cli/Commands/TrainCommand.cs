@@ -10,7 +10,7 @@ internal static class TrainCommand
     {
         var model = CommonOptions.ModelWithDefault();
         var sites = CommonOptions.Sites();
-        var preset = new Option<string>("--preset", "--config") { Description = "A bundled preset name (quick, makelov2024) or a preset YAML file (--config FILE)", DefaultValueFactory = _ => "quick" };
+        var preset = CommonOptions.Preset("quick");
         var output = new Option<string?>("--output") { Description = "Where the SAEs go (default: saes/MODEL-PRESET)" };
         var cache = CommonOptions.Cache();
         var format = CommonOptions.Format();

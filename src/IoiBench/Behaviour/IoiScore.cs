@@ -1,17 +1,17 @@
 namespace IoiBench.Behaviour;
 
 /// <summary>The IOI behaviour of one prompt, read off its last-position logits.</summary>
-public readonly record struct IoiScore(float LogitDiff, bool Correct, bool Top1)
+public readonly record struct IoiScore(float LogitDiff, bool Correct, bool Top1, int Argmax = -1)
 {
     /// <summary>
-    /// Logit difference logit[IO] − logit[S]; correct when it is positive; top-1 when IO is the argmax over the whole
-    /// vocabulary (ties go to the lowest id, as argmax does).
+    /// Logit difference logit[IO] − logit[S]; correct when it is positive; the argmax over the whole vocabulary (ties
+    /// go to the lowest id, as argmax does) and top-1 when it is IO.
     /// </summary>
     public static IoiScore FromLogits(ReadOnlySpan<float> logits, int ioToken, int sToken)
     {
         float diff = logits[ioToken] - logits[sToken];
         int argmax = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits);
-        return new IoiScore(diff, diff > 0, argmax == ioToken);
+        return new IoiScore(diff, diff > 0, argmax == ioToken, argmax);
     }
 }
 

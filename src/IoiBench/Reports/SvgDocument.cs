@@ -32,6 +32,33 @@ public sealed class SvgDocument(double width, double height)
         return this;
     }
 
+    private static readonly double[][] Polygons =
+    [
+        [0, -1.2, 1.1, 0.9, -1.1, 0.9],                                                            // triangle
+        [0, -1.3, 1.3, 0, 0, 1.3, -1.3, 0],                                                        // diamond
+        [0, 1.2, 1.1, -0.9, -1.1, -0.9],                                                           // inverted triangle
+        [-1, -0.4, -0.4, -0.4, -0.4, -1, 0.4, -1, 0.4, -0.4, 1, -0.4, 1, 0.4, 0.4, 0.4, 0.4, 1, -0.4, 1, -0.4, 0.4, -1, 0.4], // cross
+    ];
+
+    /// <summary>A marker of one of six shapes (0 circle, 1 square, 2 triangle, 3 diamond, 4 inverted triangle, 5 cross).</summary>
+    public SvgDocument Marker(double x, double y, int shape, string fill, double size = 5, string? title = null)
+    {
+        string style = $"fill=\"{fill}\" fill-opacity=\"0.85\" stroke=\"#222\" stroke-width=\"0.6\"";
+        string tooltip = title is null ? "" : $"<title>{SecurityElement.Escape(title)}</title>";
+        shape %= 6;
+        if (shape == 0)
+            _body.AppendLine($"<circle cx=\"{F(x)}\" cy=\"{F(y)}\" r=\"{F(size)}\" {style}>{tooltip}</circle>");
+        else if (shape == 1)
+            _body.AppendLine($"<rect x=\"{F(x - size)}\" y=\"{F(y - size)}\" width=\"{F(2 * size)}\" height=\"{F(2 * size)}\" {style}>{tooltip}</rect>");
+        else
+        {
+            var p = Polygons[shape - 2];
+            var points = string.Join(" ", Enumerable.Range(0, p.Length / 2).Select(k => $"{F(x + p[2 * k] * size)},{F(y + p[2 * k + 1] * size)}"));
+            _body.AppendLine($"<polygon points=\"{points}\" {style}>{tooltip}</polygon>");
+        }
+        return this;
+    }
+
     public override string ToString() =>
         $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{F(width)}\" height=\"{F(height)}\" viewBox=\"0 0 {F(width)} {F(height)}\" " +
         $"font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{_body}</svg>\n";

@@ -9,10 +9,10 @@ public class IoiMetricsTests
     public void ScoresComeFromTheIoAndSLogitsAndTheArgmax()
     {
         float[] logits = [0.5f, 2.0f, 1.5f, 2.0f];
-        Assert.Equal(new IoiScore(0.5f, true, true), IoiScore.FromLogits(logits, ioToken: 1, sToken: 2));
-        Assert.Equal(new IoiScore(-0.5f, false, false), IoiScore.FromLogits(logits, ioToken: 2, sToken: 1));
+        Assert.Equal(new IoiScore(0.5f, true, true, Argmax: 1), IoiScore.FromLogits(logits, ioToken: 1, sToken: 2));
+        Assert.Equal(new IoiScore(-0.5f, false, false, Argmax: 1), IoiScore.FromLogits(logits, ioToken: 2, sToken: 1));
         // A tie for the maximum goes to the lowest id: IO = 3 ties with 1 and is not top-1.
-        Assert.Equal(new IoiScore(1.5f, true, false), IoiScore.FromLogits(logits, ioToken: 3, sToken: 0));
+        Assert.Equal(new IoiScore(1.5f, true, false, Argmax: 1), IoiScore.FromLogits(logits, ioToken: 3, sToken: 0));
     }
 
     [Fact]

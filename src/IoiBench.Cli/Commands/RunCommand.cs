@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using IoiBench.Prompts;
+using IoiBench.Runs;
+using IoiBench.Saes;
+
+namespace IoiBench.Cli.Commands;
+
+/// <summary>
+/// <c>ioibench run</c>: the whole benchmark — prompts, activations, supervised dictionaries, the SAE sweep, selection,
+/// edits and metrics — writing <c>results/RUN-ID/</c>. Every step already done (cached activations, finished or
+/// checkpointed SAEs) is reused, so an interrupted run picks up where it stopped.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var model = CommonOptions.ModelWithDefault();
+        var sites = CommonOptions.Sites();
+        var preset = CommonOptions.Preset("quick");
+        var output = new Option<string?>("--output") { Description = "Run directory (default: results/RUN-ID, RUN-ID = MODEL-PRESET, 'embedded' for the embedded model)" };
+        var selection = new Option<string>("--selection") { Description = "validation (default) or oracle (select SAEs on the test split, as the reference did)", DefaultValueFactory = _ => "validation" }
+            .AcceptingOnly("validation", "oracle");
+        var cache = CommonOptions.Cache();
+        var dataset = new DatasetArguments();
+        var command = new Command("run", "Run the benchmark end to end and write results/RUN-ID (leaderboard.md, run.json, CSVs)") { model, sites, preset, output, selection, cache };
+        dataset.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            string presetPath = Defaults.PresetPath(parse.GetValue(preset)!);
+            var recipe = TrainingPreset.Load(presetPath);
+            var progress = new ConsoleProgress(stderr);
+            var site = SiteData.Load(parse, model, sites, cache, dataset, progress);
+            bool embedded = Path.GetFullPath(parse.GetValue(model)!) == Path.GetFullPath(Defaults.EmbeddedModel);
+            string runId = $"{(embedded ? "embedded" : site.ModelName)}-{recipe.Name}";
+            string directory = parse.GetValue(output) ?? Path.Combine("results", runId);
+            var validation = CommonOptions.OpenCache(parse.GetValue(cache)).GetOrExtract(site.Model, site.Dataset, DatasetSplit.Validation, site.Sites.Nodes, progress).Activations;
+
+            var sweep = SaeSweep.Run(recipe, site.Train, site.Test, Path.Combine(directory, "saes"), site.ModelName, progress);
+            var candidates = sweep.GroupBy(r => r.Node).ToDictionary(g => g.Key, g => SaeCandidate.FromSweep(g));
+            bool oracle = parse.GetValue(selection) == "oracle";
+            var benchmark = new EditBenchmark(site.Model.Model, site.Dataset, site.Train, validation, site.Test, candidates,
+                new EditOptions(OracleSelection: oracle, Seed: site.Dataset.Options.Seed));
+            var results = benchmark.Run(site.Sites.CrossSections, progress);
+
+            var provenance = new RunProvenance(runId, site.ModelName, site.Model.ContentHash, site.Dataset.Hash, site.Dataset.Options.Seed, recipe.Name,
+                Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(presetPath))), oracle ? "test (oracle)" : "validation",
+                typeof(RunCommand).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow);
+            RunReport.Write(directory, provenance, results, benchmark.Selections);
+
+            stdout.WriteLine($"{"cross-section",-22} {"method",-12} {"variant",-8} {"edit acc",9} {"weight rm",9}");
+            foreach (var section in results.GroupBy(r => r.CrossSection))
+                foreach (var r in section.Where(r => r.Method != "counterfactual patch").OrderByDescending(r => r.EditAccuracy.Mean))
+                    stdout.WriteLine($"{r.CrossSection,-22} {r.Method,-12} {r.Variant,-8} {r.EditAccuracy.Mean,9:F3} {r.WeightRemoved.Mean,9:F3}");
+            stdout.WriteLine($"wrote {directory}/leaderboard.md, run.json, edits.csv, selections.csv in {clock.Elapsed.TotalMinutes:F1} min");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,183 @@
+using IoiBench.Activations;
+using IoiBench.Behaviour;
+using IoiBench.Dictionaries;
+using IoiBench.Edits;
+using IoiBench.Metrics;
+using IoiBench.Model;
+using IoiBench.Numerics;
+using IoiBench.Prompts;
+using IoiBench.Saes;
+using IoiBench.Sites;
+
+namespace IoiBench.Runs;
+
+/// <summary>How edits are made and scored (method notes §5–§7, decisions.md).</summary>
+public sealed record EditOptions(int AgnosticLatents = 2, int AwareLatents = 1, bool OracleSelection = false, ulong Seed = 0);
+
+/// <summary>One leaderboard row: an edit method (and SAE variant) on one cross-section, over the test prompts.</summary>
+public sealed record EditResult(string CrossSection, string Label, IoiAttribute Attribute, string Method, string Variant,
+    Estimate EditAccuracy, Estimate WeightRemoved, Estimate LogitDiff, Estimate IoiAccuracy);
+
+/// <summary>The SAE chosen for a node, attribute and variant, the mean distance to the counterfactual its agnostic edits
+/// reached (selection split and test), its test explained variance and L0, and how it relates to the supervised features.
+/// SupervisedCosine: mean over decoder rows of the best cosine with the attribute's supervised codes u_f[v];
+/// BestF1: mean over the attribute's values of the best latent's F1 (train split).</summary>
+public sealed record NodeSelection(SiteNode Node, IoiAttribute Attribute, string Variant, string Sae, int Epoch, string Directory,
+    double SelectionDistance, double TestDistance, double ExplainedVariance, double L0, double SupervisedCosine, double BestF1);
+
+/// <summary>
+/// Edits every cross-section of a sites file with the supervised features and with each SAE variant (greedy
+/// interpretation-agnostic and F1-ranked interpretation-aware), plus the baselines (no intervention, counterfactual
+/// patching), and scores them on the test split: edit accuracy (argmax over the full vocabulary agrees with the
+/// counterfactual-patched run), weight removed, logit difference and IOI accuracy, each with a 95% bootstrap interval.
+/// For each node, attribute and variant the SAE (λ or k, and checkpoint) is the one whose agnostic edits land closest
+/// to the counterfactual activation on the validation split (on test with <see cref="EditOptions.OracleSelection"/>,
+/// as the reference did).
+/// </summary>
+public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActivations train, SiteActivations validation, SiteActivations test,
+    IReadOnlyDictionary<SiteNode, List<SaeCandidate>> candidates, EditOptions options)
+{
+    private readonly Dictionary<SiteNode, SupervisedDictionary> _dictionaries = new();
+    private readonly Dictionary<(SiteNode, IoiAttribute, string), (SaeCandidate Sae, F1Ranking Ranking, NodeSelection Selection)> _selected = new();
+    private IoiScore[]? _cleanScores;
+
+    public IReadOnlyCollection<NodeSelection> Selections => [.. _selected.Values.Select(v => v.Selection)];
+
+    public List<EditResult> Run(IReadOnlyList<CrossSection> crossSections, IProgress<ProgressUpdate>? progress = null)
+    {
+        var prompts = dataset.Test.Select(e => e.Clean).ToList();
+        _cleanScores ??= PromptRunner.Score(model, prompts, progress: progress, stage: "clean run (test)");
+        var results = new List<EditResult>();
+        foreach (var section in crossSections) results.AddRange(RunCrossSection(section, prompts, progress));
+        return results;
+    }
+
+    private IEnumerable<EditResult> RunCrossSection(CrossSection section, List<TokenizedPrompt> prompts, IProgress<ProgressUpdate>? progress)
+    {
+        var attribute = section.Attribute;
+        var cfVariant = PromptVariants.Of(attribute);
+        var cleanValues = dataset.Test.Select(e => e.Clean.Prompt.ValueOf(attribute)).ToList();
+        var cfValues = dataset.Test.Select(e => e.Counterfactual(attribute).Prompt.ValueOf(attribute)).ToList();
+        string stage = $"editing {section.Name}";
+        var cfActivations = section.Nodes.ToDictionary(n => n, n => test.Get(n, cfVariant));
+        var cfScores = PatchedRun.Score(model, prompts, cfActivations, progress, stage + ": counterfactual patch");
+
+        EditResult Result(string method, string variant, IoiScore[] scores, IReadOnlyList<double> weightRemoved)
+        {
+            ulong seed = options.Seed;
+            return new EditResult(section.Name, section.Label, attribute, method, variant,
+                Bootstrap.Mean(PatchedRun.Agreement(scores, cfScores), seed: seed),
+                Bootstrap.Mean(weightRemoved, seed: seed),
+                Bootstrap.Mean([.. scores.Select(s => (double)s.LogitDiff)], seed: seed),
+                Bootstrap.Mean([.. scores.Select(s => s.Correct ? 1.0 : 0.0)], seed: seed));
+        }
+
+        yield return Result("none", "-", _cleanScores!, [.. prompts.Select(_ => 0.0)]);
+        yield return Result("counterfactual patch", "-", cfScores, [.. prompts.Select(_ => double.NaN)]);
+
+        // Supervised: a − u[clean value] + u[counterfactual value]; weight removed = the attribute's weight w_f.
+        var supervised = new Dictionary<SiteNode, Tensor>();
+        var supervisedWeight = new double[prompts.Count];
+        foreach (var node in section.Nodes)
+        {
+            var dictionary = Dictionary(node);
+            var edited = test.Get(node, PromptVariant.Clean).Clone();
+            for (int p = 0; p < prompts.Count; p++)
+            {
+                dictionary.Edit(edited.Row(p), attribute, cleanValues[p], cfValues[p]);
+                supervisedWeight[p] += dictionary.Weights(prompts[p].Prompt)[attribute] / section.Nodes.Count;
+            }
+            supervised[node] = edited;
+        }
+        yield return Result("supervised", "-", PatchedRun.Score(model, prompts, supervised, progress, stage + ": supervised"), supervisedWeight);
+
+        foreach (string variant in candidates.Values.SelectMany(c => c).Select(c => c.Variant).Distinct())
+        {
+            var agnostic = new Dictionary<SiteNode, Tensor>();
+            var aware = new Dictionary<SiteNode, Tensor>();
+            var agnosticWeight = new double[prompts.Count];
+            var awareWeight = new double[prompts.Count];
+            foreach (var node in section.Nodes)
+            {
+                var (sae, ranking) = Select(node, attribute, variant);
+                var clean = ActivationScale.Apply(test.Get(node, PromptVariant.Clean), sae.Scale);
+                var cf = ActivationScale.Apply(test.Get(node, cfVariant), sae.Scale);
+                var greedy = SaeEdits.Greedy(sae.Sae, clean, cf, options.AgnosticLatents);
+                agnostic[node] = Unscale(greedy.Edited, sae.Scale);
+                Accumulate(agnosticWeight, SaeEdits.WeightRemoved(sae.Sae, clean, greedy.Removed), section.Nodes.Count);
+
+                var byF1 = SaeEdits.ByF1(sae.Sae, clean, cf, cleanValues, cfValues, ranking, options.AwareLatents);
+                aware[node] = Unscale(byF1.Edited, sae.Scale);
+                Accumulate(awareWeight, SaeEdits.WeightRemoved(sae.Sae, clean, byF1.Removed), section.Nodes.Count);
+            }
+            yield return Result("agnostic", variant, PatchedRun.Score(model, prompts, agnostic, progress, $"{stage}: {variant} agnostic"), agnosticWeight);
+            yield return Result("aware", variant, PatchedRun.Score(model, prompts, aware, progress, $"{stage}: {variant} aware"), awareWeight);
+        }
+    }
+
+    private SupervisedDictionary Dictionary(SiteNode node)
+    {
+        if (!_dictionaries.TryGetValue(node, out var dictionary))
+            _dictionaries[node] = dictionary = SupervisedDictionary.Fit(node, train.Get(node, PromptVariant.Clean), [.. dataset.Train.Select(e => e.Clean.Prompt)]);
+        return dictionary;
+    }
+
+    /// <summary>F1 of the SAE's latents on the train split's clean activations (decisions.md: train contains every value).</summary>
+    private F1Ranking Ranking(SiteNode node, IoiAttribute attribute, SaeCandidate sae) =>
+        F1Ranking.Fit(sae.Sae.Encode(ActivationScale.Apply(train.Get(node, PromptVariant.Clean), sae.Scale)),
+            [.. dataset.Train.Select(e => e.Clean.Prompt.ValueOf(attribute))]);
+
+    /// <summary>
+    /// The candidate whose agnostic edits land closest (mean L2, raw scale) to the counterfactual activations, and its
+    /// F1 ranking for the attribute.
+    /// </summary>
+    private (SaeCandidate Sae, F1Ranking Ranking) Select(SiteNode node, IoiAttribute attribute, string variant)
+    {
+        if (_selected.TryGetValue((node, attribute, variant), out var chosen)) return (chosen.Sae, chosen.Ranking);
+        var cfVariant = PromptVariants.Of(attribute);
+        var selectionSplit = options.OracleSelection ? test : validation;
+        double Distance(SaeCandidate c, SiteActivations split)
+        {
+            var clean = split.Get(node, PromptVariant.Clean);
+            var cf = split.Get(node, cfVariant);
+            var edited = Unscale(SaeEdits.Greedy(c.Sae, ActivationScale.Apply(clean, c.Scale), ActivationScale.Apply(cf, c.Scale), options.AgnosticLatents).Edited, c.Scale);
+            double total = 0;
+            for (int p = 0; p < clean.Shape[0]; p++)
+                total += System.Numerics.Tensors.TensorPrimitives.Distance(cf.Row(p), edited.Row(p));
+            return total / clean.Shape[0];
+        }
+        var pool = candidates.TryGetValue(node, out var list) ? list.Where(c => c.Variant == variant).ToList() : [];
+        if (pool.Count == 0) throw new InvalidInputException($"no {variant} SAE for node {node}.");
+        var scored = pool.Select(c => (Candidate: c, Distance: Distance(c, selectionSplit))).ToList();
+        var best = scored.MinBy(s => s.Distance);
+        var testClean = ActivationScale.Apply(test.Get(node, PromptVariant.Clean), best.Candidate.Scale);
+        var latents = best.Candidate.Sae.Encode(testClean);
+        var quality = ReconstructionQuality.Measure(testClean, best.Candidate.Sae.Decode(latents));
+        double l0 = LatentKernels.CountNonZero(latents.Span) / (double)testClean.Shape[0];
+        var ranking = Ranking(node, attribute, best.Candidate);
+        var dictionary = Dictionary(node);
+        var codes = dictionary.Values(attribute).Select(v => dictionary.Code(attribute, v).ToArray()).ToList();
+        var selection = new NodeSelection(node, attribute, variant, best.Candidate.Name, best.Candidate.Epoch, best.Candidate.Directory,
+            best.Distance, options.OracleSelection ? best.Distance : Distance(best.Candidate, test), quality.ExplainedVariance, l0,
+            MeanMaxCosine(best.Candidate.Sae.Parameters["W_dec"], codes), ranking.Scores.Values.Average(f1 => f1.Where(double.IsFinite).DefaultIfEmpty(0).Max()));
+        _selected[(node, attribute, variant)] = (best.Candidate, ranking, selection);
+        return (best.Candidate, ranking);
+    }
+
+    /// <summary>Mean over decoder rows of the best cosine with any of the codes (method notes §6).</summary>
+    private static double MeanMaxCosine(Tensor decoder, IReadOnlyList<float[]> codes) =>
+        Enumerable.Range(0, decoder.Shape[0]).Average(j =>
+            codes.Max(code => (double)System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(decoder.Row(j), code)));
+
+    private static Tensor Unscale(Tensor normalised, float scale)
+    {
+        var raw = normalised.Clone();
+        System.Numerics.Tensors.TensorPrimitives.Multiply(raw.Span, scale, raw.Span);
+        return raw;
+    }
+
+    private static void Accumulate(double[] total, double[] perNode, int nodes)
+    {
+        for (int p = 0; p < total.Length; p++) total[p] += perNode[p] / nodes;
+    }
+}

@@ -1,0 +1,24 @@
+using IoiBench.Saes;
+
+namespace IoiBench.Runs;
+
+/// <summary>An SAE a node's edits may use: one (λ or k, checkpoint) of one variant, with its activation scale.</summary>
+public sealed record SaeCandidate(string Variant, string Name, int Epoch, string Directory, SparseAutoencoder Sae, float Scale)
+{
+    /// <summary>Every checkpoint and the final SAE of each SAE a sweep trained for one node.</summary>
+    public static List<SaeCandidate> FromSweep(IEnumerable<SaeSweep.Result> results) =>
+        [.. results.SelectMany(r =>
+        {
+            string checkpoints = Path.Combine(r.Directory, "checkpoints");
+            var directories = System.IO.Directory.Exists(checkpoints) ? System.IO.Directory.GetDirectories(checkpoints).Order(StringComparer.Ordinal).ToList() : [];
+            directories.Add(r.Directory);
+            return directories.Select(directory =>
+            {
+                var (sae, cfg) = SaeFile.Load(directory);
+                float scale = cfg["ioibench"]?["activation_scale"]?.GetValue<float>()
+                              ?? throw new InvalidInputException($"{directory}/{SaeFile.ConfigFile}: no ioibench.activation_scale.");
+                int epoch = cfg["ioibench"]?["epoch"]?.GetValue<int>() ?? r.LastEpoch.Epoch;
+                return new SaeCandidate(r.Spec.Variant, r.Spec.Name, epoch, directory, sae, scale);
+            });
+        })];
+}
