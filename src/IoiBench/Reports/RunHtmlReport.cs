@@ -6,7 +6,7 @@ namespace IoiBench.Reports;
 
 /// <summary>
 /// The self-contained <c>report.html</c> of a run: provenance, edit accuracy against weight removed for the
-/// interpretation-agnostic and -aware edits (as in the reference's figures), L0 and explained variance against the
+/// interpretation-agnostic and -aware edits (as in the reference's figures), L0, LD recovered and explained variance against the
 /// distance edits leave to the counterfactual, the leaderboard tables, and a per-site drill-down. Inline SVG, no scripts.
 /// </summary>
 public static class RunHtmlReport
@@ -56,8 +56,10 @@ public static class RunHtmlReport
         var attributes = selections.Select(s => s.Attribute).Distinct().ToList();
         var attributeShapes = attributes.Select((a, i) => (a.ToString().ToUpperInvariant(), i)).ToList();
         ScatterPoint Point(NodeSelection s, double x) =>
-            new(x, s.TestDistance, Colour(s.Variant), attributes.IndexOf(s.Attribute), $"{s.Node} ({s.Attribute}), {s.Variant} {s.Sae} epoch {s.Epoch}: L0 {s.L0:F1}, EV {s.ExplainedVariance:F3}, distance {s.TestDistance:F3}");
+            new(x, s.TestDistance, Colour(s.Variant), attributes.IndexOf(s.Attribute), $"{s.Node} ({s.Attribute}), {s.Variant} {s.Sae} epoch {s.Epoch}: L0 {s.L0:F1}, EV {s.ExplainedVariance:F3}, LD recovered {s.LdRecovered:F3}, distance {s.TestDistance:F3}");
         html.AppendLine(ScatterPlot.Render("L0 against distance", "L0 (test)", "distance to counterfactual", [.. selections.Select(s => Point(s, s.L0))], variantLegend, attributeShapes));
+        html.AppendLine(ScatterPlot.Render("LD recovered against distance", "|1 − LD recovered| (node alone)", "distance to counterfactual",
+            [.. selections.Select(s => Point(s, Math.Abs(1 - s.LdRecovered)))], variantLegend, attributeShapes));
         html.AppendLine(ScatterPlot.Render("Explained variance against distance", "explained variance (test)", "distance to counterfactual",
             [.. selections.Select(s => Point(s, s.ExplainedVariance))], variantLegend, attributeShapes));
         html.AppendLine("</div>");
@@ -76,18 +78,25 @@ public static class RunHtmlReport
 
         html.AppendLine("<h2>Per-site drill-down</h2><p class=\"note\">Per node, attribute and variant: the selected SAE (λ or k, epoch), its test " +
                         "explained variance and L0, the distance its agnostic edits leave to the counterfactual (selection split, test), the mean over " +
-                        "decoder rows of the best cosine with the attribute's supervised features, and the mean over attribute values of the best latent's F1.</p>");
+                        "decoder rows of the best cosine with the attribute's supervised features, the mean over attribute values of the best latent's F1, " +
+                        "the logit difference recovered with the node alone replaced by the SAE's reconstruction (1 = perfect, selection split), and, over " +
+                        "the variant's candidates (λ or k × checkpoint), Spearman's ρ of the distance with L0 and with |1 − LD recovered|.</p>");
         html.AppendLine("<table><tr><th>node</th><th>attribute</th><th>variant</th><th>SAE</th><th>epoch</th><th>EV</th><th>L0</th>" +
-                        "<th>distance (selection)</th><th>distance (test)</th><th>cosine to supervised</th><th>best F1</th></tr>");
+                        "<th>distance (selection)</th><th>distance (test)</th><th>cosine to supervised</th><th>best F1</th><th>LD recovered</th>" +
+                        "<th>ρ(distance, L0)</th><th>ρ(distance, |1 − LD rec.|)</th><th>candidates</th></tr>");
         foreach (var s in selections.OrderBy(s => s.Node.ToString(), StringComparer.Ordinal).ThenBy(s => s.Attribute).ThenBy(s => s.Variant, StringComparer.Ordinal))
             html.AppendLine($"<tr><td>{E(s.Node.ToString())}</td><td>{s.Attribute.ToString().ToUpperInvariant()}</td><td>{E(s.Variant)}</td><td>{E(s.Sae)}</td>" +
                             $"<td>{s.Epoch}</td><td>{s.ExplainedVariance:F3}</td><td>{s.L0:F1}</td><td>{s.SelectionDistance:F3}</td><td>{s.TestDistance:F3}</td>" +
-                            $"<td>{s.SupervisedCosine:F3}</td><td>{s.BestF1:F3}</td></tr>");
+                            $"<td>{s.SupervisedCosine:F3}</td><td>{s.BestF1:F3}</td><td>{s.LdRecovered:F3}</td><td>{N(s.SpearmanL0)}</td>" +
+                            $"<td>{N(s.SpearmanLd)}</td><td>{s.Candidates}</td></tr>");
         html.AppendLine("</table></body></html>");
         return html.ToString();
     }
 
     private static string Cell(Metrics.Estimate e) => double.IsNaN(e.Mean) ? "—" : $"{e.Mean:F3} <span class=\"note\">[{e.Lower:F3}, {e.Upper:F3}]</span>";
+
+    /// <summary>A correlation, or a dash where it is undefined (a constant side).</summary>
+    private static string N(double value) => double.IsNaN(value) ? "—" : value.ToString("F2");
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 }

@@ -11,8 +11,10 @@ using IoiBench.Sites;
 
 namespace IoiBench.Runs;
 
-/// <summary>How edits are made and scored (method notes §5–§7, decisions.md).</summary>
-public sealed record EditOptions(int AgnosticLatents = 2, int AwareLatents = 1, bool OracleSelection = false, ulong Seed = 0);
+/// <summary>How edits are made and scored (method notes §5–§7, decisions.md).
+/// LdPrompts: how many prompts of the selection split measure each candidate SAE's logit difference recovered (one
+/// forward pass per candidate, so a subset).</summary>
+public sealed record EditOptions(int AgnosticLatents = 2, int AwareLatents = 1, bool OracleSelection = false, ulong Seed = 0, int LdPrompts = 500);
 
 /// <summary>One leaderboard row: an edit method (and SAE variant) on one cross-section, over the test prompts.</summary>
 public sealed record EditResult(string CrossSection, string Label, IoiAttribute Attribute, string Method, string Variant,
@@ -21,9 +23,12 @@ public sealed record EditResult(string CrossSection, string Label, IoiAttribute 
 /// <summary>The SAE chosen for a node, attribute and variant, the mean distance to the counterfactual its agnostic edits
 /// reached (selection split and test), its test explained variance and L0, and how it relates to the supervised features.
 /// SupervisedCosine: mean over decoder rows of the best cosine with the attribute's supervised codes u_f[v];
-/// BestF1: mean over the attribute's values of the best latent's F1 (train split).</summary>
+/// BestF1: mean over the attribute's values of the best latent's F1 (train split); LdRecovered: |LD_sae − LD_mean| /
+/// |LD_clean − LD_mean| with the node alone replaced (1 = perfect); SpearmanL0, SpearmanLd: over the variant's
+/// candidates (every λ or k and checkpoint), the rank correlation of the distance with L0 and with |1 − LD recovered|.</summary>
 public sealed record NodeSelection(SiteNode Node, IoiAttribute Attribute, string Variant, string Sae, int Epoch, string Directory,
-    double SelectionDistance, double TestDistance, double ExplainedVariance, double L0, double SupervisedCosine, double BestF1);
+    double SelectionDistance, double TestDistance, double ExplainedVariance, double L0, double SupervisedCosine, double BestF1,
+    double LdRecovered, double SpearmanL0, double SpearmanLd, int Candidates);
 
 /// <summary>
 /// Edits every cross-section of a sites file with the supervised features and with each SAE variant (greedy
@@ -39,7 +44,10 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
 {
     private readonly Dictionary<SiteNode, SupervisedDictionary> _dictionaries = new();
     private readonly Dictionary<(SiteNode, IoiAttribute, string), (SaeCandidate Sae, F1Ranking Ranking, NodeSelection Selection)> _selected = new();
+    private readonly Dictionary<string, (double L0, double LdRecovered)> _candidateStats = new();
+    private readonly Dictionary<SiteNode, double> _meanAblatedLd = new();
     private IoiScore[]? _cleanScores;
+    private double? _selectionCleanLd;
 
     public IReadOnlyCollection<NodeSelection> Selections => [.. _selected.Values.Select(v => v.Selection)];
 
@@ -148,8 +156,9 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
         }
         var pool = candidates.TryGetValue(node, out var list) ? list.Where(c => c.Variant == variant).ToList() : [];
         if (pool.Count == 0) throw new InvalidInputException($"no {variant} SAE for node {node}.");
-        var scored = pool.Select(c => (Candidate: c, Distance: Distance(c, selectionSplit))).ToList();
+        var scored = pool.Select(c => (Candidate: c, Distance: Distance(c, selectionSplit), Stats: CandidateStats(node, c))).ToList();
         var best = scored.MinBy(s => s.Distance);
+        var distances = scored.Select(s => s.Distance).ToList();
         var testClean = ActivationScale.Apply(test.Get(node, PromptVariant.Clean), best.Candidate.Scale);
         var latents = best.Candidate.Sae.Encode(testClean);
         var quality = ReconstructionQuality.Measure(testClean, best.Candidate.Sae.Decode(latents));
@@ -159,9 +168,45 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
         var codes = dictionary.Values(attribute).Select(v => dictionary.Code(attribute, v).ToArray()).ToList();
         var selection = new NodeSelection(node, attribute, variant, best.Candidate.Name, best.Candidate.Epoch, best.Candidate.Directory,
             best.Distance, options.OracleSelection ? best.Distance : Distance(best.Candidate, test), quality.ExplainedVariance, l0,
-            MeanMaxCosine(best.Candidate.Sae.Parameters["W_dec"], codes), ranking.Scores.Values.Average(f1 => f1.Where(double.IsFinite).DefaultIfEmpty(0).Max()));
+            MeanMaxCosine(best.Candidate.Sae.Parameters["W_dec"], codes), ranking.Scores.Values.Average(f1 => f1.Where(double.IsFinite).DefaultIfEmpty(0).Max()),
+            best.Stats.LdRecovered, Spearman.Correlation(distances, [.. scored.Select(s => s.Stats.L0)]),
+            Spearman.Correlation(distances, [.. scored.Select(s => Math.Abs(1 - s.Stats.LdRecovered))]), scored.Count);
         _selected[(node, attribute, variant)] = (best.Candidate, ranking, selection);
         return (best.Candidate, ranking);
+    }
+
+    /// <summary>
+    /// A candidate's L0 and logit difference recovered on the first <see cref="EditOptions.LdPrompts"/> prompts of the
+    /// selection split: the node alone replaced by its SAE reconstruction, against the node set to its mean activation
+    /// over those prompts (method notes §6; means first, then the ratio).
+    /// </summary>
+    private (double L0, double LdRecovered) CandidateStats(SiteNode node, SaeCandidate candidate)
+    {
+        if (_candidateStats.TryGetValue(candidate.Directory, out var stats)) return stats;
+        var split = options.OracleSelection ? test : validation;
+        var examples = options.OracleSelection ? dataset.Test : dataset.Validation;
+        int n = Math.Min(options.LdPrompts, examples.Count);
+        var prompts = examples.Take(n).Select(e => e.Clean).ToList();
+        var clean = split.Get(node, PromptVariant.Clean).Slice(0, n);
+        double MeanLd(IoiScore[] scores) => scores.Average(s => (double)s.LogitDiff);
+
+        _selectionCleanLd ??= MeanLd(PromptRunner.Score(model, prompts));
+        if (!_meanAblatedLd.TryGetValue(node, out double meanLd))
+        {
+            var mean = new Tensor(clean.Shape);
+            var average = new float[clean.Shape[1]];
+            for (int p = 0; p < n; p++) System.Numerics.Tensors.TensorPrimitives.Add(average, clean.Row(p), average);
+            System.Numerics.Tensors.TensorPrimitives.Divide(average, n, average);
+            for (int p = 0; p < n; p++) average.CopyTo(mean.Row(p));
+            _meanAblatedLd[node] = meanLd = MeanLd(PatchedRun.Score(model, prompts, new Dictionary<SiteNode, Tensor> { [node] = mean }));
+        }
+        var scaled = ActivationScale.Apply(clean, candidate.Scale);
+        var latents = candidate.Sae.Encode(scaled);
+        var reconstruction = Unscale(candidate.Sae.Decode(latents), candidate.Scale);
+        double saeLd = MeanLd(PatchedRun.Score(model, prompts, new Dictionary<SiteNode, Tensor> { [node] = reconstruction }));
+        stats = (LatentKernels.CountNonZero(latents.Span) / (double)n, Math.Abs(saeLd - meanLd) / Math.Abs(_selectionCleanLd.Value - meanLd));
+        _candidateStats[candidate.Directory] = stats;
+        return stats;
     }
 
     /// <summary>Mean over decoder rows of the best cosine with any of the codes (method notes §6).</summary>

@@ -43,10 +43,11 @@ public static class RunReport
 
     private static string SelectionsCsv(IEnumerable<NodeSelection> selections)
     {
-        var csv = new StringBuilder("node,attribute,variant,sae,epoch,selection_distance,test_distance,explained_variance,l0,supervised_cosine,best_f1\n");
+        var csv = new StringBuilder("node,attribute,variant,sae,epoch,selection_distance,test_distance,explained_variance,l0,supervised_cosine,best_f1,ld_recovered,spearman_distance_l0,spearman_distance_ld,candidates\n");
         foreach (var s in selections.OrderBy(s => s.Node.ToString(), StringComparer.Ordinal).ThenBy(s => s.Variant, StringComparer.Ordinal))
             csv.AppendLine(string.Join(",", s.Node, s.Attribute.ToString().ToLowerInvariant(), s.Variant, s.Sae, s.Epoch,
-                F(s.SelectionDistance), F(s.TestDistance), F(s.ExplainedVariance), F(s.L0), F(s.SupervisedCosine), F(s.BestF1)));
+                F(s.SelectionDistance), F(s.TestDistance), F(s.ExplainedVariance), F(s.L0), F(s.SupervisedCosine), F(s.BestF1),
+                F(s.LdRecovered), F(s.SpearmanL0), F(s.SpearmanLd), s.Candidates));
         return csv.ToString();
     }
 
@@ -157,6 +158,10 @@ public static class RunReport
                 Number("l0", s.L0);
                 Number("supervised_cosine", s.SupervisedCosine);
                 Number("best_f1", s.BestF1);
+                Number("ld_recovered", s.LdRecovered);
+                Number("spearman_distance_l0", s.SpearmanL0);
+                Number("spearman_distance_ld", s.SpearmanLd);
+                json.WriteNumber("candidates", s.Candidates);
                 json.WriteEndObject();
             }
             json.WriteEndArray();

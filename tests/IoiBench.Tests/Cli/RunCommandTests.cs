@@ -44,6 +44,11 @@ public class RunCommandTests
         var selections = root.GetProperty("selections").EnumerateArray().ToList();
         Assert.Equal(3 * 2, selections.Count);
         Assert.All(selections, s => Assert.Contains(s.GetProperty("epoch").GetInt32(), new[] { 1, 3 }));
+        Assert.All(selections, s => Assert.Equal(2, s.GetProperty("candidates").GetInt32()));
+        Assert.All(selections, s => Assert.True(s.GetProperty("ld_recovered").GetDouble() >= 0));
+        // Two candidates: a rank correlation is ±1 (or undefined when the two tie).
+        Assert.All(selections, s => Assert.True(s.GetProperty("spearman_distance_l0").ValueKind == JsonValueKind.Null
+                                                || Math.Abs(Math.Abs(s.GetProperty("spearman_distance_l0").GetDouble()) - 1) < 1e-12));
 
         string leaderboard = File.ReadAllText(dir.File("run/leaderboard.md"));
         Assert.Contains("## IO in z (io-out, attribute IO)", leaderboard);

@@ -52,3 +52,17 @@ public class BootstrapTests
         Assert.Equal([1.0, 0.0, 1.0], PatchedRun.Agreement(edited, reference));
     }
 }
+
+public class SpearmanTests
+{
+    [Fact]
+    public void RanksShareTiesAndCorrelationsFollowTheRanks()
+    {
+        Assert.Equal([1.0, 2.5, 2.5, 4.0], Spearman.Ranks([10, 20, 20, 30]));
+        Assert.Equal(1.0, Spearman.Correlation([1, 2, 3, 4], [10, 100, 1000, 10000]), 12);
+        Assert.Equal(-1.0, Spearman.Correlation([1, 2, 3, 4], [4, 3, 2, 1]), 12);
+        // Ranks (1, 2, 3) and (1, 3, 2): Pearson of the ranks = 0.5.
+        Assert.Equal(0.5, Spearman.Correlation([1, 2, 3], [5, 9, 7]), 12);
+        Assert.True(double.IsNaN(Spearman.Correlation([1, 1, 1], [1, 2, 3])));
+    }
+}
