@@ -111,11 +111,11 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
                 var clean = ActivationScale.Apply(test.Get(node, PromptVariant.Clean), sae.Scale);
                 var cf = ActivationScale.Apply(test.Get(node, cfVariant), sae.Scale);
                 var greedy = SaeEdits.Greedy(sae.Sae, clean, cf, options.AgnosticLatents);
-                agnostic[node] = Unscale(greedy.Edited, sae.Scale);
+                agnostic[node] = ActivationScale.Undo(greedy.Edited, sae.Scale);
                 Accumulate(agnosticWeight, SaeEdits.WeightRemoved(sae.Sae, clean, greedy.Removed), section.Nodes.Count);
 
                 var byF1 = SaeEdits.ByF1(sae.Sae, clean, cf, cleanValues, cfValues, ranking, options.AwareLatents);
-                aware[node] = Unscale(byF1.Edited, sae.Scale);
+                aware[node] = ActivationScale.Undo(byF1.Edited, sae.Scale);
                 Accumulate(awareWeight, SaeEdits.WeightRemoved(sae.Sae, clean, byF1.Removed), section.Nodes.Count);
             }
             yield return Result("agnostic", variant, PatchedRun.Score(model, prompts, agnostic, progress, $"{stage}: {variant} agnostic"), agnosticWeight);
@@ -148,7 +148,7 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
         {
             var clean = split.Get(node, PromptVariant.Clean);
             var cf = split.Get(node, cfVariant);
-            var edited = Unscale(SaeEdits.Greedy(c.Sae, ActivationScale.Apply(clean, c.Scale), ActivationScale.Apply(cf, c.Scale), options.AgnosticLatents).Edited, c.Scale);
+            var edited = ActivationScale.Undo(SaeEdits.Greedy(c.Sae, ActivationScale.Apply(clean, c.Scale), ActivationScale.Apply(cf, c.Scale), options.AgnosticLatents).Edited, c.Scale);
             double total = 0;
             for (int p = 0; p < clean.Shape[0]; p++)
                 total += System.Numerics.Tensors.TensorPrimitives.Distance(cf.Row(p), edited.Row(p));
@@ -202,7 +202,7 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
         }
         var scaled = ActivationScale.Apply(clean, candidate.Scale);
         var latents = candidate.Sae.Encode(scaled);
-        var reconstruction = Unscale(candidate.Sae.Decode(latents), candidate.Scale);
+        var reconstruction = ActivationScale.Undo(candidate.Sae.Decode(latents), candidate.Scale);
         double saeLd = MeanLd(PatchedRun.Score(model, prompts, new Dictionary<SiteNode, Tensor> { [node] = reconstruction }));
         stats = (LatentKernels.CountNonZero(latents.Span) / (double)n, Math.Abs(saeLd - meanLd) / Math.Abs(_selectionCleanLd.Value - meanLd));
         _candidateStats[candidate.Directory] = stats;
@@ -213,13 +213,6 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
     private static double MeanMaxCosine(Tensor decoder, IReadOnlyList<float[]> codes) =>
         Enumerable.Range(0, decoder.Shape[0]).Average(j =>
             codes.Max(code => (double)System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(decoder.Row(j), code)));
-
-    private static Tensor Unscale(Tensor normalised, float scale)
-    {
-        var raw = normalised.Clone();
-        System.Numerics.Tensors.TensorPrimitives.Multiply(raw.Span, scale, raw.Span);
-        return raw;
-    }
 
     private static void Accumulate(double[] total, double[] perNode, int nodes)
     {

@@ -23,4 +23,12 @@ public static class ActivationScale
         System.Numerics.Tensors.TensorPrimitives.Divide(scaled.Span, scale, scaled.Span);
         return scaled;
     }
+
+    /// <summary>A copy of SAE-space values multiplied back by <paramref name="scale"/> (the raw site scale).</summary>
+    public static Tensor Undo(Tensor normalised, float scale)
+    {
+        var raw = normalised.Clone();
+        System.Numerics.Tensors.TensorPrimitives.Multiply(raw.Span, scale, raw.Span);
+        return raw;
+    }
 }
