@@ -12,6 +12,7 @@ internal sealed class ConsoleProgress(TextWriter stderr) : IProgress<ProgressUpd
     private string? _stage;
     private long _lastDrawMs = -1000;
     private bool _finishedDrawn;
+    private long _lastDone;
 
     public void Report(ProgressUpdate update)
     {
@@ -20,13 +21,15 @@ internal sealed class ConsoleProgress(TextWriter stderr) : IProgress<ProgressUpd
 
     private void Draw(ProgressUpdate update)
     {
-        if (update.Stage != _stage)
+        // A new stage, or the same stage starting over (e.g. extracting train, then test).
+        if (update.Stage != _stage || update.Done < _lastDone)
         {
             _stage = update.Stage;
             _clock.Restart();
             _lastDrawMs = -1000;
             _finishedDrawn = false;
         }
+        _lastDone = update.Done;
         bool finished = update.Done >= update.Total;
         if (finished && _finishedDrawn) return;
         _finishedDrawn |= finished;

@@ -111,7 +111,7 @@ public static class SaeSweep
             while (!run.Finished)
             {
                 var metrics = run.RunEpoch();
-                report(1, data.Train.Shape[0], false);
+                if (!run.Finished) report(1, data.Train.Shape[0], false);   // the last epoch counts once the SAE is saved
                 if (options.Checkpoints.Contains(metrics.Epoch) && metrics.Epoch < options.Epochs)
                     SaeFile.Save(Path.Combine(job.Directory, "checkpoints", $"epoch-{metrics.Epoch:D4}"), sae, metadata with { Epoch = metrics.Epoch });
                 if (!run.Finished && (lastSave.Elapsed >= StateInterval || options.Checkpoints.Contains(metrics.Epoch)))
@@ -124,7 +124,7 @@ public static class SaeSweep
             AtomicFile.WriteAllText(Path.Combine(job.Directory, MetricsFile), MetricsCsv(history));
             SaeFile.Save(job.Directory, sae, metadata with { Epoch = options.Epochs });
             File.Delete(statePath);
-            report(0, 0, true);
+            report(1, data.Train.Shape[0], true);
         }
 
         var latents = sae.Encode(data.Test);
