@@ -63,17 +63,7 @@ public static class RunReport
                       $"SAE selection on {provenance.Selection}. Edit accuracy: the edited run's argmax over the vocabulary agrees with " +
                       "the counterfactual-patched run's. Weight removed: the share of the clean reconstruction the edit took out " +
                       "(supervised: the attribute's weight). Brackets: 95% bootstrap intervals over the test prompts.");
-        foreach (var section in results.GroupBy(r => r.CrossSection))
-        {
-            var first = section.First();
-            md.AppendLine();
-            md.AppendLine($"## {first.Label} ({first.CrossSection}, attribute {first.Attribute.ToString().ToUpperInvariant()})");
-            md.AppendLine();
-            md.AppendLine("| method | variant | edit accuracy | weight removed | logit diff | IOI accuracy |");
-            md.AppendLine("|---|---|---|---|---|---|");
-            foreach (var r in section.OrderByDescending(r => r.EditAccuracy.Mean).ThenBy(r => r.Method, StringComparer.Ordinal))
-                md.AppendLine($"| {r.Method} | {r.Variant} | {Cell(r.EditAccuracy)} | {Cell(r.WeightRemoved)} | {r.LogitDiff.Mean:F2} | {r.IoiAccuracy.Mean:F3} |");
-        }
+        AppendTables(md, results.Select(r => ((string?)null, r)));
         return md.ToString();
     }
 
@@ -83,18 +73,26 @@ public static class RunReport
         var md = new StringBuilder("# Leaderboard\n\n");
         md.AppendLine(string.Join("\n", runs.Select(r => $"- `{r.Provenance.RunId}`: model `{r.Provenance.Model}` ({r.Provenance.ModelHash[..12]}), " +
                                                          $"preset `{r.Provenance.Preset}`, seed {r.Provenance.Seed}, selection on {r.Provenance.Selection}")));
-        foreach (var section in runs.SelectMany(r => r.Edits.Select(e => (r.Provenance.RunId, Edit: e))).GroupBy(x => x.Edit.CrossSection))
+        AppendTables(md, runs.SelectMany(r => r.Edits.Select(e => ((string?)r.Provenance.RunId, e))));
+        return md.ToString();
+    }
+
+    /// <summary>One table per cross-section, rows sorted by edit accuracy; a run column when rows carry their run.</summary>
+    private static void AppendTables(StringBuilder md, IEnumerable<(string? Run, EditResult Edit)> rows)
+    {
+        foreach (var section in rows.GroupBy(x => x.Edit.CrossSection))
         {
             var first = section.First().Edit;
+            bool runs = section.Any(x => x.Run is not null);
             md.AppendLine();
             md.AppendLine($"## {first.Label} ({first.CrossSection}, attribute {first.Attribute.ToString().ToUpperInvariant()})");
             md.AppendLine();
-            md.AppendLine("| run | method | variant | edit accuracy | weight removed | logit diff | IOI accuracy |");
-            md.AppendLine("|---|---|---|---|---|---|---|");
-            foreach (var (run, r) in section.OrderByDescending(x => x.Edit.EditAccuracy.Mean))
-                md.AppendLine($"| {run} | {r.Method} | {r.Variant} | {Cell(r.EditAccuracy)} | {Cell(r.WeightRemoved)} | {r.LogitDiff.Mean:F2} | {r.IoiAccuracy.Mean:F3} |");
+            md.AppendLine((runs ? "| run " : "") + "| method | variant | edit accuracy | weight removed | logit diff | IOI accuracy |");
+            md.AppendLine((runs ? "|---" : "") + "|---|---|---|---|---|---|");
+            foreach (var (run, r) in section.OrderByDescending(x => x.Edit.EditAccuracy.Mean).ThenBy(x => x.Edit.Method, StringComparer.Ordinal))
+                md.AppendLine((runs ? $"| {run} " : "") +
+                              $"| {r.Method} | {r.Variant} | {Cell(r.EditAccuracy)} | {Cell(r.WeightRemoved)} | {r.LogitDiff.Mean:F2} | {r.IoiAccuracy.Mean:F3} |");
         }
-        return md.ToString();
     }
 
     private static string Json(RunProvenance provenance, IEnumerable<EditResult> results, IEnumerable<NodeSelection> selections)
