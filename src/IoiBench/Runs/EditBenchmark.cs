@@ -46,6 +46,7 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
     private readonly Dictionary<(SiteNode, IoiAttribute, string), (SaeCandidate Sae, F1Ranking Ranking, NodeSelection Selection)> _selected = new();
     private readonly Dictionary<string, (double L0, double LdRecovered)> _candidateStats = new();
     private readonly Dictionary<SiteNode, double> _meanAblatedLd = new();
+    private readonly Dictionary<(string Directory, IoiAttribute Attribute), SaeEdit> _testEdits = new();
     private IoiScore[]? _cleanScores;
     private double? _selectionCleanLd;
 
@@ -110,7 +111,7 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
                 var (sae, ranking) = Select(node, attribute, variant);
                 var clean = ActivationScale.Apply(test.Get(node, PromptVariant.Clean), sae.Scale);
                 var cf = ActivationScale.Apply(test.Get(node, cfVariant), sae.Scale);
-                var greedy = SaeEdits.Greedy(sae.Sae, clean, cf, options.AgnosticLatents);
+                var greedy = AgnosticEdit(sae, node, attribute, test);
                 agnostic[node] = ActivationScale.Undo(greedy.Edited, sae.Scale);
                 Accumulate(agnosticWeight, SaeEdits.WeightRemoved(sae.Sae, clean, greedy.Removed), section.Nodes.Count);
 
@@ -146,13 +147,12 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
         var selectionSplit = options.OracleSelection ? test : validation;
         double Distance(SaeCandidate c, SiteActivations split)
         {
-            var clean = split.Get(node, PromptVariant.Clean);
             var cf = split.Get(node, cfVariant);
-            var edited = ActivationScale.Undo(SaeEdits.Greedy(c.Sae, ActivationScale.Apply(clean, c.Scale), ActivationScale.Apply(cf, c.Scale), options.AgnosticLatents).Edited, c.Scale);
+            var edited = ActivationScale.Undo(AgnosticEdit(c, node, attribute, split).Edited, c.Scale);
             double total = 0;
-            for (int p = 0; p < clean.Shape[0]; p++)
+            for (int p = 0; p < cf.Shape[0]; p++)
                 total += System.Numerics.Tensors.TensorPrimitives.Distance(cf.Row(p), edited.Row(p));
-            return total / clean.Shape[0];
+            return total / cf.Shape[0];
         }
         var pool = candidates.TryGetValue(node, out var list) ? list.Where(c => c.Variant == variant).ToList() : [];
         if (pool.Count == 0) throw new InvalidInputException($"no {variant} SAE for node {node}.");
@@ -173,6 +173,20 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
             Spearman.Correlation(distances, [.. scored.Select(s => Math.Abs(1 - s.Stats.LdRecovered))]), scored.Count);
         _selected[(node, attribute, variant)] = (best.Candidate, ranking, selection);
         return (best.Candidate, ranking);
+    }
+
+    /// <summary>
+    /// The greedy agnostic edit of a candidate on a split, in its normalised space. Test-split edits are kept: the
+    /// selected SAE's test edit gives both its test distance and the edit the cross-section is scored with.
+    /// </summary>
+    private SaeEdit AgnosticEdit(SaeCandidate candidate, SiteNode node, IoiAttribute attribute, SiteActivations split)
+    {
+        bool keep = ReferenceEquals(split, test);
+        if (keep && _testEdits.TryGetValue((candidate.Directory, attribute), out var kept)) return kept;
+        var edit = SaeEdits.Greedy(candidate.Sae, ActivationScale.Apply(split.Get(node, PromptVariant.Clean), candidate.Scale),
+            ActivationScale.Apply(split.Get(node, PromptVariants.Of(attribute)), candidate.Scale), options.AgnosticLatents);
+        if (keep) _testEdits[(candidate.Directory, attribute)] = edit;
+        return edit;
     }
 
     /// <summary>
