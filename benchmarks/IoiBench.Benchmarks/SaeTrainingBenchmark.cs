@@ -6,7 +6,7 @@ namespace IoiBench.Benchmarks;
 
 /// <summary>
 /// SAE training throughput: <see cref="Steps"/> Adam steps of 64→512 SAEs at batch 512 (forward, analytic backward,
-/// Adam, decoder renormalisation), for one SAE and for 48 SAEs trained at once (<see cref="ParallelTraining"/>, one
+/// Adam, decoder renormalisation), for one SAE and for 48 SAEs trained at once (<see cref="ParallelJobs"/>, one
 /// SAE per core). Compare with tools/bench_torch_sae.py, the same loop in PyTorch.
 /// </summary>
 public class SaeTrainingBenchmark : IFlopCounted
@@ -40,7 +40,7 @@ public class SaeTrainingBenchmark : IFlopCounted
     }
 
     [Benchmark]
-    public void Train() => ParallelTraining.For(Saes, s =>
+    public void Train() => ParallelJobs.For(Saes, s =>
     {
         for (int step = 0; step < Steps; step++)
         {

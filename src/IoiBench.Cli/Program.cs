@@ -25,6 +25,7 @@ public static class Program
             SynthCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr),
             LeaderboardCommand.Create(stdout),
+            ReportCommand.Create(stdout),
         };
 
         var parsed = root.Parse(args);

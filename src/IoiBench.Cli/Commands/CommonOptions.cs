@@ -30,6 +30,13 @@ internal static class CommonOptions
 
     public static Option<string?> Sites() => new("--sites") { Description = "Sites file (default: MODEL/sites.yaml)" };
 
+    /// <summary>--columns: the leaderboard's columns, comma-separated (docs/metrics.md defines each).</summary>
+    public static Option<string> LeaderboardColumns() => new("--columns")
+    {
+        Description = "Leaderboard columns, comma-separated, from: " + string.Join(", ", IoiBench.Runs.LeaderboardColumns.All.Select(c => c.Key)),
+        DefaultValueFactory = _ => string.Join(",", IoiBench.Runs.LeaderboardColumns.Default.Select(c => c.Key)),
+    };
+
     public static Option<string?> Cache() => new("--cache") { Description = "Cache directory (default: $IOIBENCH_CACHE or ~/.cache/ioibench)" };
 
     /// <summary>A model's name for files and reports: its directory's name.</summary>

@@ -11,11 +11,13 @@ internal static class LeaderboardCommand
     {
         var runs = new Argument<string[]>("runs") { Description = "Run directories (results/RUN-ID) or run.json files", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string?>("--output") { Description = "Write the markdown here instead of standard output" };
-        var command = new Command("leaderboard", "Merge the leaderboards of several runs into one table per cross-section") { runs, output };
+        var columns = CommonOptions.LeaderboardColumns();
+        var command = new Command("leaderboard", "Merge the leaderboards of several runs into one table per cross-section") { runs, output, columns };
         command.SetAction(parse =>
         {
-            var loaded = parse.GetValue(runs)!.Select(RunFile.Read).ToList();
-            string markdown = RunReport.MergedLeaderboard(loaded);
+            var chosen = Runs.LeaderboardColumns.Parse(parse.GetValue(columns)!);
+            var loaded = parse.GetValue(runs)!.Select(RunJson.Read).ToList();
+            string markdown = loaded.Count == 1 ? Leaderboard.Single(loaded[0], chosen) : Leaderboard.Merged(loaded, chosen);
             if (parse.GetValue(output) is { } path) AtomicFile.WriteAllText(path, markdown);
             else stdout.Write(markdown);
             return 0;

@@ -22,14 +22,19 @@ internal static class RunCommand
         var selection = new Option<string>("--selection") { Description = "validation (default) or oracle (select SAEs on the test split, as the reference did)", DefaultValueFactory = _ => "validation" }
             .AcceptingOnly("validation", "oracle");
         var cache = CommonOptions.Cache();
+        var columns = CommonOptions.LeaderboardColumns();
+        var pathologyPrompts = new Option<int>("--pathology-prompts") { Description = "Test prompts for the error pathology (two forward passes per node and method)", DefaultValueFactory = _ => 500 };
+        var probeTrain = new Option<int>("--probe-train") { Description = "Train prompts the probes are fitted on (every test prompt scores them)", DefaultValueFactory = _ => 5000 };
         var dataset = new DatasetArguments();
-        var command = new Command("run", "Run the benchmark end to end and write results/RUN-ID (leaderboard.md, run.json, CSVs)") { model, sites, preset, output, selection, cache };
+        var command = new Command("run", "Run the benchmark end to end and write results/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
+            { model, sites, preset, output, selection, cache, columns, pathologyPrompts, probeTrain };
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             string presetPath = Defaults.PresetPath(parse.GetValue(preset)!);
             var recipe = TrainingPreset.Load(presetPath);
+            var leaderboardColumns = Runs.LeaderboardColumns.Parse(parse.GetValue(columns)!);
             var progress = new ConsoleProgress(stderr);
             var site = SiteData.Load(parse, model, sites, cache, dataset, progress);
             bool embedded = Path.GetFullPath(parse.GetValue(model)!) == Path.GetFullPath(Defaults.EmbeddedModel);
@@ -40,20 +45,26 @@ internal static class RunCommand
             var sweep = SaeSweep.Run(recipe, site.Train, site.Test, Path.Combine(directory, "saes"), site.ModelName, progress);
             var candidates = sweep.GroupBy(r => r.Node).ToDictionary(g => g.Key, g => SaeCandidate.FromSweep(g));
             bool oracle = parse.GetValue(selection) == "oracle";
-            var benchmark = new EditBenchmark(site.Model.Model, site.Dataset, site.Train, validation, site.Test, candidates,
-                new EditOptions(OracleSelection: oracle, Seed: site.Dataset.Options.Seed));
-            var results = benchmark.Run(site.Sites.CrossSections, progress);
+            ulong seed = site.Dataset.Options.Seed;
+            var options = new EditOptions(OracleSelection: oracle, Seed: seed);
+            var selector = new SaeSelector(site.Model.Model, site.Dataset, site.Train, validation, site.Test, candidates, options);
+            var results = new EditBenchmark(site.Model.Model, site.Dataset, site.Test, selector, options).Run(site.Sites.CrossSections, progress);
+            var pathology = new PathologyBenchmark(site.Model.Model, site.Dataset, site.Test, selector, parse.GetValue(pathologyPrompts), seed)
+                .Run(site.Sites.CrossSections, progress);
+            var probes = new ProbingBenchmark(site.Dataset, site.Train, site.Test, selector, new ProbeOptions(parse.GetValue(probeTrain), Seed: seed))
+                .Run(site.Sites.Nodes, site.Sites.CrossSections, progress);
+            var recovery = new RecoveryBenchmark(selector).Run(site.Sites.CrossSections);
 
             var provenance = new RunProvenance(runId, site.ModelName, site.Model.ContentHash, site.Dataset.Hash, site.Dataset.Options.Seed, recipe.Name,
                 Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(presetPath))), oracle ? "test (oracle)" : "validation",
                 typeof(RunCommand).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow);
-            RunReport.Write(directory, provenance, results, benchmark.Selections);
+            RunReport.Write(directory, new RunResults(provenance, results, [.. selector.Selections], pathology, probes, recovery), leaderboardColumns);
 
             stdout.WriteLine($"{"cross-section",-22} {"method",-12} {"variant",-8} {"edit acc",9} {"weight rm",9}");
             foreach (var section in results.GroupBy(r => r.CrossSection))
                 foreach (var r in section.Where(r => r.Method != "counterfactual patch").OrderByDescending(r => r.EditAccuracy.Mean))
                     stdout.WriteLine($"{r.CrossSection,-22} {r.Method,-12} {r.Variant,-8} {r.EditAccuracy.Mean,9:F3} {r.WeightRemoved.Mean,9:F3}");
-            stdout.WriteLine($"wrote {directory}/leaderboard.md, run.json, edits.csv, selections.csv in {clock.Elapsed.TotalMinutes:F1} min");
+            stdout.WriteLine($"wrote {directory}/leaderboard.md, report.html, run.json and CSVs in {clock.Elapsed.TotalMinutes:F1} min");
             return 0;
         });
         return command;

@@ -1,4 +1,5 @@
 using IoiBench.Model;
+using IoiBench.Numerics;
 using IoiBench.Prompts;
 
 namespace IoiBench.Behaviour;
@@ -31,16 +32,28 @@ public static class PromptRunner
         IProgress<ProgressUpdate>? progress = null, string stage = "forward")
     {
         var scores = new IoiScore[prompts.Count];
+        Run(model, prompts, hooksFor, (batch, logits) =>
+        {
+            for (int b = 0; b < batch.Indices.Length; b++)
+                scores[batch.Indices[b]] = IoiScore.FromLogits(logits.Row(b), batch.Prompts[b].IoToken, batch.Prompts[b].SToken);
+        }, progress, stage);
+        return scores;
+    }
+
+    /// <summary>
+    /// Runs every batch and hands its last-position logits [batch, vocab] (row b belongs to prompt
+    /// <c>batch.Indices[b]</c>) to <paramref name="onLogits"/>, for readers that need the whole next-token distribution.
+    /// </summary>
+    public static void Run(Gpt2Model model, IReadOnlyList<TokenizedPrompt> prompts, Func<Batch, HookSet?>? hooksFor, Action<Batch, Tensor> onLogits,
+        IProgress<ProgressUpdate>? progress = null, string stage = "forward")
+    {
         int done = 0;
         foreach (var batch in Batches(prompts))
         {
             var hooks = hooksFor?.Invoke(batch);
-            var logits = model.Forward(batch.Tokens, batch.Prompts.Select(p => p.Positions.End).ToArray(), hooks);
-            for (int b = 0; b < batch.Indices.Length; b++)
-                scores[batch.Indices[b]] = IoiScore.FromLogits(logits.Row(b), batch.Prompts[b].IoToken, batch.Prompts[b].SToken);
+            onLogits(batch, model.Forward(batch.Tokens, batch.Prompts.Select(p => p.Positions.End).ToArray(), hooks));
             done += batch.Indices.Length;
             progress?.Report(new ProgressUpdate(stage, done, prompts.Count));
         }
-        return scores;
     }
 }

@@ -13,21 +13,22 @@ namespace IoiBench.Edits;
 public static class PatchedRun
 {
     public static IoiScore[] Score(Gpt2Model model, IReadOnlyList<TokenizedPrompt> prompts, IReadOnlyDictionary<SiteNode, Tensor> activations,
-        IProgress<ProgressUpdate>? progress = null, string stage = "patched forward")
+        IProgress<ProgressUpdate>? progress = null, string stage = "patched forward") =>
+        PromptRunner.Score(model, prompts, Patches(activations), progress, stage);
+
+    /// <summary>The hooks of one batch: each node's rows for the batch's prompts, written at the node's position.</summary>
+    public static Func<PromptRunner.Batch, HookSet> Patches(IReadOnlyDictionary<SiteNode, Tensor> activations) => batch =>
     {
-        return PromptRunner.Score(model, prompts, batch =>
+        var hooks = new HookSet();
+        foreach (var (node, values) in activations)
         {
-            var hooks = new HookSet();
-            foreach (var (node, values) in activations)
-            {
-                int width = values.Shape[1];
-                var rows = new float[batch.Indices.Length * width];
-                for (int b = 0; b < batch.Indices.Length; b++) values.Row(batch.Indices[b]).CopyTo(rows.AsSpan(b * width, width));
-                hooks.Patch(node.HeadHook, [.. batch.Prompts.Select(p => p.Positions[node.Position])], rows);
-            }
-            return hooks;
-        }, progress, stage);
-    }
+            int width = values.Shape[1];
+            var rows = new float[batch.Indices.Length * width];
+            for (int b = 0; b < batch.Indices.Length; b++) values.Row(batch.Indices[b]).CopyTo(rows.AsSpan(b * width, width));
+            hooks.Patch(node.HeadHook, [.. batch.Prompts.Select(p => p.Positions[node.Position])], rows);
+        }
+        return hooks;
+    };
 
     /// <summary>Per prompt, 1 where the two runs' argmax tokens agree, else 0 (edit accuracy's per-prompt term).</summary>
     public static double[] Agreement(IoiScore[] edited, IoiScore[] reference) =>

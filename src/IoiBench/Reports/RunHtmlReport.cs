@@ -1,13 +1,15 @@
 using System.Net;
 using System.Text;
+using IoiBench.Prompts;
 using IoiBench.Runs;
 
 namespace IoiBench.Reports;
 
 /// <summary>
-/// The self-contained <c>report.html</c> of a run: provenance, edit accuracy against weight removed for the
-/// interpretation-agnostic and -aware edits (as in the reference's figures), L0, LD recovered and explained variance against the
-/// distance edits leave to the counterfactual, the leaderboard tables, and a per-site drill-down. Inline SVG, no scripts.
+/// The self-contained <c>report.html</c> of a run: provenance; edit accuracy against weight removed for the
+/// interpretation-agnostic and -aware edits (as in the reference's figures); the leaderboard tables; error pathology;
+/// sparse probing across every node; feature recovery per cross-section; L0, LD recovered and explained variance against
+/// the distance edits leave to the counterfactual; and a per-site drill-down. Inline SVG, no scripts.
 /// </summary>
 public static class RunHtmlReport
 {
@@ -18,20 +20,35 @@ public static class RunHtmlReport
 
     private static string Colour(string key) => Colours.TryGetValue(key, out var c) ? c : "#9467bd";
 
-    public static string Render(RunProvenance provenance, IReadOnlyList<EditResult> results, IReadOnlyCollection<NodeSelection> selections)
+    public static string Render(RunResults run)
     {
-        var sections = results.Select(r => r.CrossSection).Distinct().ToList();
-        var shapes = sections.Select((s, i) => (results.First(r => r.CrossSection == s).Label, i)).ToList();
+        var p = run.Provenance;
         var html = new StringBuilder();
-        html.AppendLine("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>IoiBench report: " + E(provenance.RunId) + "</title>");
+        html.AppendLine("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>IoiBench report: " + E(p.RunId) + "</title>");
         html.AppendLine("<style>body{font-family:sans-serif;max-width:1400px;margin:24px auto;color:#222}table{border-collapse:collapse;margin:8px 0 20px}" +
                         "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:right}th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}" +
-                        ".plots{display:flex;flex-wrap:wrap;gap:12px}.note{color:#555;font-size:13px}</style></head><body>");
-        html.AppendLine($"<h1>IoiBench: {E(provenance.RunId)}</h1>");
-        html.AppendLine($"<p class=\"note\">Model <code>{E(provenance.Model)}</code> ({E(provenance.ModelHash[..12])}), dataset {E(provenance.DatasetHash[..12])}, " +
-                        $"seed {provenance.Seed}, preset <code>{E(provenance.Preset)}</code>, SAE selection on {E(provenance.Selection)}, " +
-                        $"IoiBench {E(provenance.Version)}, finished {provenance.Finished:u}. Intervals: 95% bootstrap over test prompts.</p>");
+                        ".plots{display:flex;flex-wrap:wrap;gap:12px}.note{color:#555;font-size:13px}summary{cursor:pointer;margin:6px 0}</style></head><body>");
+        html.AppendLine($"<h1>IoiBench: {E(p.RunId)}</h1>");
+        html.AppendLine($"<p class=\"note\">Model <code>{E(p.Model)}</code> ({E(p.ModelHash[..12])}), dataset {E(p.DatasetHash[..12])}, " +
+                        $"seed {p.Seed}, preset <code>{E(p.Preset)}</code>, SAE selection on {E(p.Selection)}, " +
+                        $"IoiBench {E(p.Version)}, finished {p.Finished:u}. Intervals: 95% bootstrap over test prompts. " +
+                        "Every metric is defined in docs/metrics.md.</p>");
+        EditPlots(html, run);
+        LeaderboardTables(html, run);
+        PathologySection(html, run);
+        ProbingSection(html, run);
+        RecoverySection(html, run);
+        SelectionPlots(html, run);
+        DrillDown(html, run);
+        html.AppendLine("</body></html>");
+        return html.ToString();
+    }
 
+    private static void EditPlots(StringBuilder html, RunResults run)
+    {
+        var results = run.Edits;
+        var sections = results.Select(r => r.CrossSection).Distinct().ToList();
+        var shapes = sections.Select((s, i) => (results.First(r => r.CrossSection == s).Label, i)).ToList();
         html.AppendLine("<h2>Edit accuracy against weight removed</h2><p class=\"note\">Each point is one method on one cross-section; " +
                         "the ideal is high accuracy with weight removed close to the supervised features'. Hover a point for its values.</p><div class=\"plots\">");
         foreach (var (method, title) in new[] { ("agnostic", "Interpretation-agnostic (greedy, n = 2)"), ("aware", "Interpretation-aware (F1, 1 + 1)") })
@@ -39,8 +56,7 @@ public static class RunHtmlReport
             var points = results.Where(r => r.Method == method || r.Method == "supervised" || r.Method == "none").Select(r =>
             {
                 string key = r.Method == method ? r.Variant : r.Method;
-                int shape = sections.IndexOf(r.CrossSection);
-                return new ScatterPoint(r.EditAccuracy.Mean, double.IsNaN(r.WeightRemoved.Mean) ? 0 : r.WeightRemoved.Mean, Colour(key), shape,
+                return new ScatterPoint(r.EditAccuracy.Mean, double.IsNaN(r.WeightRemoved.Mean) ? 0 : r.WeightRemoved.Mean, Colour(key), sections.IndexOf(r.CrossSection),
                     $"{r.Label}, {key}: accuracy {r.EditAccuracy}, weight removed {r.WeightRemoved}",
                     r.EditAccuracy.Lower, r.EditAccuracy.Upper, r.WeightRemoved.Lower, r.WeightRemoved.Upper);
             }).ToList();
@@ -48,13 +64,113 @@ public static class RunHtmlReport
             html.AppendLine(ScatterPlot.Render(title, "edit accuracy", "weight removed", points, legend, shapes, (0, 1), (0, 1)));
         }
         html.AppendLine("</div>");
+    }
 
-        html.AppendLine("<h2>Sparsity and reconstruction against edit quality</h2><p class=\"note\">One point per node and variant (its selected SAE): " +
+    private static void LeaderboardTables(StringBuilder html, RunResults run)
+    {
+        var columns = LeaderboardColumns.Default;
+        html.AppendLine("<h2>Leaderboard</h2>");
+        foreach (var section in run.Edits.GroupBy(r => r.CrossSection))
+        {
+            var first = section.First();
+            html.AppendLine($"<h3>{E(first.Label)} <span class=\"note\">({E(first.CrossSection)}, attribute {A(first.Attribute)})</span></h3>");
+            html.AppendLine("<table><tr><th>method</th><th>variant</th>" + string.Concat(columns.Select(c => $"<th>{E(c.Header)}</th>")) + "</tr>");
+            foreach (var r in section.OrderByDescending(r => r.EditAccuracy.Mean))
+                html.AppendLine($"<tr><td>{E(r.Method)}</td><td>{E(r.Variant)}</td>" + string.Concat(columns.Select(c => $"<td>{E(c.Cell(run, r))}</td>")) + "</tr>");
+            html.AppendLine("</table>");
+        }
+    }
+
+    private static void PathologySection(StringBuilder html, RunResults run)
+    {
+        if (run.Pathology.Count == 0) return;
+        html.AppendLine("<h2>Error pathology</h2><p class=\"note\">Each node (and each cross-section's nodes together) replaced by its reconstruction, " +
+                        "and separately by a random point at the same distance from the original (ε-random). KL: KL(clean ‖ patched) of the next-token " +
+                        "distribution in nats; |ΔLD|: the absolute change of the logit difference. A ratio above 1 means the reconstruction error moves " +
+                        "the model more than random noise of the same size. On the plot, points above the diagonal are pathological.</p><div class=\"plots\">");
+        var nodes = run.Pathology.Where(r => r.Kind == ScopeKind.Node).ToList();
+        var methods = nodes.Select(r => r.Method).Distinct().ToList();
+        var attributes = nodes.Select(r => r.Attribute).Distinct().ToList();
+        // KL spans orders of magnitude across sites: both axes in log10, floored at 10⁻⁸ (an exact reconstruction).
+        double Log(double kl) => Math.Log10(Math.Max(kl, 1e-8));
+        var logs = nodes.SelectMany(r => new[] { Log(r.Values.KlReconstruction.Mean), Log(r.Values.KlRandom.Mean) }).Where(double.IsFinite).DefaultIfEmpty(0).ToList();
+        var range = (Math.Floor(logs.Min()), Math.Ceiling(logs.Max() + 1e-9));
+        html.AppendLine(ScatterPlot.Render("KL of the reconstruction against ε-random (per node)", "log10 KL ε-random (nats)", "log10 KL reconstruction (nats)",
+            [.. nodes.Select(r => new ScatterPoint(Log(r.Values.KlRandom.Mean), Log(r.Values.KlReconstruction.Mean), Colour(r.Method), attributes.IndexOf(r.Attribute),
+                $"{r.Scope} ({A(r.Attribute)}), {r.Method} {r.Sae}: KL {r.Values.KlReconstruction.Mean:G3}, ε-random {r.Values.KlRandom.Mean:G3}, ratio {r.Values.KlRatio:F2}"))],
+            [.. methods.Select(m => (m, Colour(m)))], [.. attributes.Select((a, i) => (A(a), i))], range, range, diagonal: true));
+        html.AppendLine("</div>");
+        foreach (var kind in new[] { ScopeKind.CrossSection, ScopeKind.Node })
+        {
+            html.AppendLine(kind == ScopeKind.CrossSection ? "<h3>Per cross-section (its nodes replaced together)</h3>" : "<details><summary>Per node</summary>");
+            html.AppendLine("<table><tr><th>scope</th><th>method</th><th>attribute</th><th>SAE</th><th>relative error</th><th>KL reconstruction</th><th>KL ε-random</th>" +
+                            "<th>KL ratio</th><th>|ΔLD| reconstruction</th><th>|ΔLD| ε-random</th><th>|ΔLD| ratio</th></tr>");
+            foreach (var r in run.Pathology.Where(r => r.Kind == kind))
+                html.AppendLine($"<tr><td>{E(r.Scope)}</td><td>{E(r.Method)}</td><td>{A(r.Attribute)}</td><td>{E(r.Sae)}</td><td>{r.Values.RelativeError:F3}</td>" +
+                                $"<td>{Interval(r.Values.KlReconstruction, "G3")}</td><td>{Interval(r.Values.KlRandom, "G3")}</td><td>{N(r.Values.KlRatio)}</td>" +
+                                $"<td>{Interval(r.Values.LdChangeReconstruction, "F3")}</td><td>{Interval(r.Values.LdChangeRandom, "F3")}</td><td>{N(r.Values.LdChangeRatio)}</td></tr>");
+            html.AppendLine(kind == ScopeKind.CrossSection ? "</table>" : "</table></details>");
+        }
+    }
+
+    private static void ProbingSection(StringBuilder html, RunResults run)
+    {
+        if (run.Probes.Count == 0) return;
+        html.AppendLine("<h2>Sparse probing</h2><p class=\"note\">Test accuracy of logistic-regression probes (fitted on train) that read the attribute from " +
+                        "the raw activations, the projections on the supervised features, or the SAE latents; k: the number of features kept, the best " +
+                        "by class separation on train. Greener is higher. Hover a cell for the chosen features.</p>");
+        var probeColumns = run.Probes.Select(p => (p.Method, p.K)).Distinct().ToList();
+        string Header((string Method, int? K) c) => $"<th>{E(c.Method)}<br>{(c.K is { } k ? $"k={k}" : "all")}</th>";
+        string CellOf(Runs.ProbeResult? probe) => probe is null ? "<td>—</td>"
+            : $"<td style=\"background:{SvgDocument.Sequential(probe.TestAccuracy.Mean)}\" title=\"{E(string.Join(", ", probe.Chosen))}\">{probe.TestAccuracy.Mean:F3}</td>";
+        foreach (var attribute in run.Probes.Select(p => p.Attribute).Distinct())
+        {
+            var rows = run.Probes.Where(p => p.Attribute == attribute).GroupBy(p => (p.Kind, p.Scope)).OrderBy(g => g.Key.Kind).ToList();
+            int classes = rows.SelectMany(g => g).Max(p => p.Classes);
+            html.AppendLine($"<h3>{A(attribute)} <span class=\"note\">({classes} classes on train)</span></h3>");
+            html.AppendLine("<table><tr><th>scope</th>" + string.Concat(probeColumns.Select(Header)) + "</tr>");
+            foreach (var group in rows)
+                html.AppendLine($"<tr><td>{(group.Key.Kind == ScopeKind.CrossSection ? "<b>" + E(group.Key.Scope) + "</b>" : E(group.Key.Scope))}</td>" +
+                                string.Concat(probeColumns.Select(c => CellOf(group.FirstOrDefault(p => p.Method == c.Method && p.K == c.K)))) + "</tr>");
+            html.AppendLine("</table>");
+        }
+    }
+
+    private static void RecoverySection(StringBuilder html, RunResults run)
+    {
+        if (run.Recovery.Count == 0) return;
+        html.AppendLine("<h2>Feature recovery</h2><p class=\"note\">Per value of the cross-section's attribute, means over its nodes of each node's selected " +
+                        "SAE: the best latent's F1 as a detector of the value (train split), the number of latents with F1 ≥ 0.5 (more than one: the value " +
+                        "is split), and the best cosine between a decoder row and the value's supervised feature.</p>");
+        foreach (var section in run.Recovery.GroupBy(r => r.CrossSection))
+        {
+            var variants = section.Select(r => r.Variant).Distinct().ToList();
+            html.AppendLine($"<h3>{E(section.Key)} <span class=\"note\">(attribute {A(section.First().Attribute)})</span></h3>");
+            html.AppendLine("<table><tr><th>variant</th><th>mean best F1</th><th>mean latents F1 ≥ 0.5</th><th>values with none</th><th>MMCS</th></tr>");
+            foreach (string variant in variants)
+            {
+                var rows = section.Where(r => r.Variant == variant).ToList();
+                html.AppendLine($"<tr><td>{E(variant)}</td><td>{rows.Average(r => r.BestF1):F3}</td><td>{rows.Average(r => r.Splitting):F2}</td>" +
+                                $"<td>{rows.Count(r => r.Splitting == 0)} of {rows.Count}</td><td>{rows.Average(r => r.MaxCosine):F3}</td></tr>");
+            }
+            html.AppendLine("</table><details><summary>Per value</summary><table><tr><th>value</th>" +
+                            string.Concat(variants.Select(v => $"<th>{E(v)} best F1</th><th>{E(v)} F1 ≥ 0.5</th><th>{E(v)} max cosine</th>")) + "</tr>");
+            foreach (var value in section.GroupBy(r => r.Value))
+                html.AppendLine($"<tr><td>{E(value.Key)}</td>" + string.Concat(variants.Select(v => value.FirstOrDefault(r => r.Variant == v) is { } r
+                    ? $"<td>{r.BestF1:F3}</td><td>{r.Splitting:0.##}</td><td>{r.MaxCosine:F3}</td>" : "<td>—</td><td>—</td><td>—</td>")) + "</tr>");
+            html.AppendLine("</table></details>");
+        }
+    }
+
+    private static void SelectionPlots(StringBuilder html, RunResults run)
+    {
+        var selections = run.Selections;
+        html.AppendLine("<h2>Sparsity and reconstruction against edit quality</h2><p class=\"note\">One point per node, attribute and variant (its selected SAE): " +
                         "mean L2 distance from the agnostic edit to the counterfactual activation on test (lower is better).</p><div class=\"plots\">");
         var variants = selections.Select(s => s.Variant).Distinct().Order(StringComparer.Ordinal).ToList();
         var variantLegend = variants.Select(v => (v, Colour(v))).ToList();
         var attributes = selections.Select(s => s.Attribute).Distinct().ToList();
-        var attributeShapes = attributes.Select((a, i) => (a.ToString().ToUpperInvariant(), i)).ToList();
+        var attributeShapes = attributes.Select((a, i) => (A(a), i)).ToList();
         ScatterPoint Point(NodeSelection s, double x) =>
             new(x, s.TestDistance, Colour(s.Variant), attributes.IndexOf(s.Attribute), $"{s.Node} ({s.Attribute}), {s.Variant} {s.Sae} epoch {s.Epoch}: L0 {s.L0:F1}, EV {s.ExplainedVariance:F3}, LD recovered {s.LdRecovered:F3}, distance {s.TestDistance:F3}");
         html.AppendLine(ScatterPlot.Render("L0 against distance", "L0 (test)", "distance to counterfactual", [.. selections.Select(s => Point(s, s.L0))], variantLegend, attributeShapes));
@@ -63,19 +179,10 @@ public static class RunHtmlReport
         html.AppendLine(ScatterPlot.Render("Explained variance against distance", "explained variance (test)", "distance to counterfactual",
             [.. selections.Select(s => Point(s, s.ExplainedVariance))], variantLegend, attributeShapes));
         html.AppendLine("</div>");
+    }
 
-        html.AppendLine("<h2>Leaderboard</h2>");
-        foreach (var section in results.GroupBy(r => r.CrossSection))
-        {
-            var first = section.First();
-            html.AppendLine($"<h3>{E(first.Label)} <span class=\"note\">({E(first.CrossSection)}, attribute {first.Attribute.ToString().ToUpperInvariant()})</span></h3>");
-            html.AppendLine("<table><tr><th>method</th><th>variant</th><th>edit accuracy</th><th>weight removed</th><th>logit diff</th><th>IOI accuracy</th></tr>");
-            foreach (var r in section.OrderByDescending(r => r.EditAccuracy.Mean))
-                html.AppendLine($"<tr><td>{E(r.Method)}</td><td>{E(r.Variant)}</td><td>{Cell(r.EditAccuracy)}</td><td>{Cell(r.WeightRemoved)}</td>" +
-                                $"<td>{r.LogitDiff.Mean:F2}</td><td>{r.IoiAccuracy.Mean:F3}</td></tr>");
-            html.AppendLine("</table>");
-        }
-
+    private static void DrillDown(StringBuilder html, RunResults run)
+    {
         html.AppendLine("<h2>Per-site drill-down</h2><p class=\"note\">Per node, attribute and variant: the selected SAE (λ or k, epoch), its test " +
                         "explained variance and L0, the distance its agnostic edits leave to the counterfactual (selection split, test), the mean over " +
                         "decoder rows of the best cosine with the attribute's supervised features, the mean over attribute values of the best latent's F1, " +
@@ -84,19 +191,21 @@ public static class RunHtmlReport
         html.AppendLine("<table><tr><th>node</th><th>attribute</th><th>variant</th><th>SAE</th><th>epoch</th><th>EV</th><th>L0</th>" +
                         "<th>distance (selection)</th><th>distance (test)</th><th>cosine to supervised</th><th>best F1</th><th>LD recovered</th>" +
                         "<th>ρ(distance, L0)</th><th>ρ(distance, |1 − LD rec.|)</th><th>candidates</th></tr>");
-        foreach (var s in selections.OrderBy(s => s.Node.ToString(), StringComparer.Ordinal).ThenBy(s => s.Attribute).ThenBy(s => s.Variant, StringComparer.Ordinal))
-            html.AppendLine($"<tr><td>{E(s.Node.ToString())}</td><td>{s.Attribute.ToString().ToUpperInvariant()}</td><td>{E(s.Variant)}</td><td>{E(s.Sae)}</td>" +
+        foreach (var s in run.Selections.OrderBy(s => s.Node.ToString(), StringComparer.Ordinal).ThenBy(s => s.Attribute).ThenBy(s => s.Variant, StringComparer.Ordinal))
+            html.AppendLine($"<tr><td>{E(s.Node.ToString())}</td><td>{A(s.Attribute)}</td><td>{E(s.Variant)}</td><td>{E(s.Sae)}</td>" +
                             $"<td>{s.Epoch}</td><td>{s.ExplainedVariance:F3}</td><td>{s.L0:F1}</td><td>{s.SelectionDistance:F3}</td><td>{s.TestDistance:F3}</td>" +
                             $"<td>{s.SupervisedCosine:F3}</td><td>{s.BestF1:F3}</td><td>{s.LdRecovered:F3}</td><td>{N(s.SpearmanL0)}</td>" +
                             $"<td>{N(s.SpearmanLd)}</td><td>{s.Candidates}</td></tr>");
-        html.AppendLine("</table></body></html>");
-        return html.ToString();
+        html.AppendLine("</table>");
     }
 
-    private static string Cell(Metrics.Estimate e) => double.IsNaN(e.Mean) ? "—" : $"{e.Mean:F3} <span class=\"note\">[{e.Lower:F3}, {e.Upper:F3}]</span>";
+    private static string Interval(Metrics.Estimate e, string format) =>
+        double.IsNaN(e.Mean) ? "—" : $"{e.Mean.ToString(format)} <span class=\"note\">[{e.Lower.ToString(format)}, {e.Upper.ToString(format)}]</span>";
 
-    /// <summary>A correlation, or a dash where it is undefined (a constant side).</summary>
-    private static string N(double value) => double.IsNaN(value) ? "—" : value.ToString("F2");
+    /// <summary>A number, or a dash where it is undefined (e.g. a correlation with a constant side).</summary>
+    private static string N(double value) => double.IsFinite(value) ? value.ToString("F2") : "—";
+
+    private static string A(IoiAttribute attribute) => attribute.ToString().ToUpperInvariant();
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 }

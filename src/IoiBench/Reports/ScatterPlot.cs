@@ -4,12 +4,15 @@ namespace IoiBench.Reports;
 public sealed record ScatterPoint(double X, double Y, string Colour, int Shape, string Title,
     double XLower = double.NaN, double XUpper = double.NaN, double YLower = double.NaN, double YUpper = double.NaN);
 
-/// <summary>A scatter plot in SVG: axes with ticks, points with interval whiskers, and legends for colours and shapes.</summary>
+/// <summary>
+/// A scatter plot in SVG: axes with ticks, points with interval whiskers, legends for colours and shapes, and optionally the
+/// line y = x.
+/// </summary>
 public static class ScatterPlot
 {
     public static string Render(string title, string xLabel, string yLabel, IReadOnlyList<ScatterPoint> points,
         IReadOnlyList<(string Label, string Colour)> colours, IReadOnlyList<(string Label, int Shape)> shapes,
-        (double Min, double Max)? xRange = null, (double Min, double Max)? yRange = null)
+        (double Min, double Max)? xRange = null, (double Min, double Max)? yRange = null, bool diagonal = false)
     {
         const double left = 60, top = 36, plot = 360, legendWidth = 230;
         var svg = new SvgDocument(left + plot + 30 + legendWidth, top + plot + 56);
@@ -26,6 +29,11 @@ public static class ScatterPlot
         foreach (double yv in Ticks(yMin, yMax))
             svg.Line(left, Y(yv), left + plot, Y(yv), "#eee").Text(left - 6, Y(yv) + 4, yv.ToString("0.###"), 10, "end");
         svg.Text(left + plot / 2, top + plot + 36, xLabel, 12, "middle").Text(16, top + plot / 2, yLabel, 12, "middle", rotate: -90);
+        if (diagonal)
+        {
+            double from = Math.Max(xMin, yMin), to = Math.Min(xMax, yMax);
+            if (to > from) svg.Line(X(from), Y(from), X(to), Y(to), "#999");
+        }
 
         foreach (var p in finite)
         {

@@ -1,6 +1,5 @@
 using IoiBench.Activations;
 using IoiBench.Behaviour;
-using IoiBench.Dictionaries;
 using IoiBench.Edits;
 using IoiBench.Metrics;
 using IoiBench.Model;
@@ -20,37 +19,16 @@ public sealed record EditOptions(int AgnosticLatents = 2, int AwareLatents = 1, 
 public sealed record EditResult(string CrossSection, string Label, IoiAttribute Attribute, string Method, string Variant,
     Estimate EditAccuracy, Estimate WeightRemoved, Estimate LogitDiff, Estimate IoiAccuracy);
 
-/// <summary>The SAE chosen for a node, attribute and variant, the mean distance to the counterfactual its agnostic edits
-/// reached (selection split and test), its test explained variance and L0, and how it relates to the supervised features.
-/// SupervisedCosine: mean over decoder rows of the best cosine with the attribute's supervised codes u_f[v];
-/// BestF1: mean over the attribute's values of the best latent's F1 (train split); LdRecovered: |LD_sae − LD_mean| /
-/// |LD_clean − LD_mean| with the node alone replaced (1 = perfect); SpearmanL0, SpearmanLd: over the variant's
-/// candidates (every λ or k and checkpoint), the rank correlation of the distance with L0 and with |1 − LD recovered|.</summary>
-public sealed record NodeSelection(SiteNode Node, IoiAttribute Attribute, string Variant, string Sae, int Epoch, string Directory,
-    double SelectionDistance, double TestDistance, double ExplainedVariance, double L0, double SupervisedCosine, double BestF1,
-    double LdRecovered, double SpearmanL0, double SpearmanLd, int Candidates);
-
 /// <summary>
 /// Edits every cross-section of a sites file with the supervised features and with each SAE variant (greedy
 /// interpretation-agnostic and F1-ranked interpretation-aware), plus the baselines (no intervention, counterfactual
 /// patching), and scores them on the test split: edit accuracy (argmax over the full vocabulary agrees with the
 /// counterfactual-patched run), weight removed, logit difference and IOI accuracy, each with a 95% bootstrap interval.
-/// For each node, attribute and variant the SAE (λ or k, and checkpoint) is the one whose agnostic edits land closest
-/// to the counterfactual activation on the validation split (on test with <see cref="EditOptions.OracleSelection"/>,
-/// as the reference did).
+/// Each node's SAE per attribute and variant comes from the <see cref="SaeSelector"/>.
 /// </summary>
-public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActivations train, SiteActivations validation, SiteActivations test,
-    IReadOnlyDictionary<SiteNode, List<SaeCandidate>> candidates, EditOptions options)
+public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActivations test, SaeSelector selector, EditOptions options)
 {
-    private readonly Dictionary<SiteNode, SupervisedDictionary> _dictionaries = new();
-    private readonly Dictionary<(SiteNode, IoiAttribute, string), (SaeCandidate Sae, F1Ranking Ranking, NodeSelection Selection)> _selected = new();
-    private readonly Dictionary<string, (double L0, double LdRecovered)> _candidateStats = new();
-    private readonly Dictionary<SiteNode, double> _meanAblatedLd = new();
-    private readonly Dictionary<(string Directory, IoiAttribute Attribute), SaeEdit> _testEdits = new();
     private IoiScore[]? _cleanScores;
-    private double? _selectionCleanLd;
-
-    public IReadOnlyCollection<NodeSelection> Selections => [.. _selected.Values.Select(v => v.Selection)];
 
     public List<EditResult> Run(IReadOnlyList<CrossSection> crossSections, IProgress<ProgressUpdate>? progress = null)
     {
@@ -89,7 +67,7 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
         var supervisedWeight = new double[prompts.Count];
         foreach (var node in section.Nodes)
         {
-            var dictionary = Dictionary(node);
+            var dictionary = selector.Dictionary(node);
             var edited = test.Get(node, PromptVariant.Clean).Clone();
             for (int p = 0; p < prompts.Count; p++)
             {
@@ -100,7 +78,7 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
         }
         yield return Result("supervised", "-", PatchedRun.Score(model, prompts, supervised, progress, stage + ": supervised"), supervisedWeight);
 
-        foreach (string variant in candidates.Values.SelectMany(c => c).Select(c => c.Variant).Distinct())
+        foreach (string variant in selector.Variants)
         {
             var agnostic = new Dictionary<SiteNode, Tensor>();
             var aware = new Dictionary<SiteNode, Tensor>();
@@ -108,10 +86,10 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
             var awareWeight = new double[prompts.Count];
             foreach (var node in section.Nodes)
             {
-                var (sae, ranking) = Select(node, attribute, variant);
+                var (sae, ranking) = selector.Select(node, attribute, variant);
                 var clean = ActivationScale.Apply(test.Get(node, PromptVariant.Clean), sae.Scale);
                 var cf = ActivationScale.Apply(test.Get(node, cfVariant), sae.Scale);
-                var greedy = AgnosticEdit(sae, node, attribute, test);
+                var greedy = selector.AgnosticEdit(sae, node, attribute, test);
                 agnostic[node] = ActivationScale.Undo(greedy.Edited, sae.Scale);
                 Accumulate(agnosticWeight, SaeEdits.WeightRemoved(sae.Sae, clean, greedy.Removed), section.Nodes.Count);
 
@@ -123,110 +101,6 @@ public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActiv
             yield return Result("aware", variant, PatchedRun.Score(model, prompts, aware, progress, $"{stage}: {variant} aware"), awareWeight);
         }
     }
-
-    private SupervisedDictionary Dictionary(SiteNode node)
-    {
-        if (!_dictionaries.TryGetValue(node, out var dictionary))
-            _dictionaries[node] = dictionary = SupervisedDictionary.Fit(node, train.Get(node, PromptVariant.Clean), [.. dataset.Train.Select(e => e.Clean.Prompt)]);
-        return dictionary;
-    }
-
-    /// <summary>F1 of the SAE's latents on the train split's clean activations (decisions.md: train contains every value).</summary>
-    private F1Ranking Ranking(SiteNode node, IoiAttribute attribute, SaeCandidate sae) =>
-        F1Ranking.Fit(sae.Sae.Encode(ActivationScale.Apply(train.Get(node, PromptVariant.Clean), sae.Scale)),
-            [.. dataset.Train.Select(e => e.Clean.Prompt.ValueOf(attribute))]);
-
-    /// <summary>
-    /// The candidate whose agnostic edits land closest (mean L2, raw scale) to the counterfactual activations, and its
-    /// F1 ranking for the attribute.
-    /// </summary>
-    private (SaeCandidate Sae, F1Ranking Ranking) Select(SiteNode node, IoiAttribute attribute, string variant)
-    {
-        if (_selected.TryGetValue((node, attribute, variant), out var chosen)) return (chosen.Sae, chosen.Ranking);
-        var cfVariant = PromptVariants.Of(attribute);
-        var selectionSplit = options.OracleSelection ? test : validation;
-        double Distance(SaeCandidate c, SiteActivations split)
-        {
-            var cf = split.Get(node, cfVariant);
-            var edited = ActivationScale.Undo(AgnosticEdit(c, node, attribute, split).Edited, c.Scale);
-            double total = 0;
-            for (int p = 0; p < cf.Shape[0]; p++)
-                total += System.Numerics.Tensors.TensorPrimitives.Distance(cf.Row(p), edited.Row(p));
-            return total / cf.Shape[0];
-        }
-        var pool = candidates.TryGetValue(node, out var list) ? list.Where(c => c.Variant == variant).ToList() : [];
-        if (pool.Count == 0) throw new InvalidInputException($"no {variant} SAE for node {node}.");
-        var scored = pool.Select(c => (Candidate: c, Distance: Distance(c, selectionSplit), Stats: CandidateStats(node, c))).ToList();
-        var best = scored.MinBy(s => s.Distance);
-        var distances = scored.Select(s => s.Distance).ToList();
-        var testClean = ActivationScale.Apply(test.Get(node, PromptVariant.Clean), best.Candidate.Scale);
-        var latents = best.Candidate.Sae.Encode(testClean);
-        var quality = ReconstructionQuality.Measure(testClean, best.Candidate.Sae.Decode(latents));
-        double l0 = LatentKernels.CountNonZero(latents.Span) / (double)testClean.Shape[0];
-        var ranking = Ranking(node, attribute, best.Candidate);
-        var dictionary = Dictionary(node);
-        var codes = dictionary.Values(attribute).Select(v => dictionary.Code(attribute, v).ToArray()).ToList();
-        var selection = new NodeSelection(node, attribute, variant, best.Candidate.Name, best.Candidate.Epoch, best.Candidate.Directory,
-            best.Distance, options.OracleSelection ? best.Distance : Distance(best.Candidate, test), quality.ExplainedVariance, l0,
-            MeanMaxCosine(best.Candidate.Sae.Parameters["W_dec"], codes), ranking.Scores.Values.Average(f1 => f1.Where(double.IsFinite).DefaultIfEmpty(0).Max()),
-            best.Stats.LdRecovered, Spearman.Correlation(distances, [.. scored.Select(s => s.Stats.L0)]),
-            Spearman.Correlation(distances, [.. scored.Select(s => Math.Abs(1 - s.Stats.LdRecovered))]), scored.Count);
-        _selected[(node, attribute, variant)] = (best.Candidate, ranking, selection);
-        return (best.Candidate, ranking);
-    }
-
-    /// <summary>
-    /// The greedy agnostic edit of a candidate on a split, in its normalised space. Test-split edits are kept: the
-    /// selected SAE's test edit gives both its test distance and the edit the cross-section is scored with.
-    /// </summary>
-    private SaeEdit AgnosticEdit(SaeCandidate candidate, SiteNode node, IoiAttribute attribute, SiteActivations split)
-    {
-        bool keep = ReferenceEquals(split, test);
-        if (keep && _testEdits.TryGetValue((candidate.Directory, attribute), out var kept)) return kept;
-        var edit = SaeEdits.Greedy(candidate.Sae, ActivationScale.Apply(split.Get(node, PromptVariant.Clean), candidate.Scale),
-            ActivationScale.Apply(split.Get(node, PromptVariants.Of(attribute)), candidate.Scale), options.AgnosticLatents);
-        if (keep) _testEdits[(candidate.Directory, attribute)] = edit;
-        return edit;
-    }
-
-    /// <summary>
-    /// A candidate's L0 and logit difference recovered on the first <see cref="EditOptions.LdPrompts"/> prompts of the
-    /// selection split: the node alone replaced by its SAE reconstruction, against the node set to its mean activation
-    /// over those prompts (method notes §6; means first, then the ratio).
-    /// </summary>
-    private (double L0, double LdRecovered) CandidateStats(SiteNode node, SaeCandidate candidate)
-    {
-        if (_candidateStats.TryGetValue(candidate.Directory, out var stats)) return stats;
-        var split = options.OracleSelection ? test : validation;
-        var examples = options.OracleSelection ? dataset.Test : dataset.Validation;
-        int n = Math.Min(options.LdPrompts, examples.Count);
-        var prompts = examples.Take(n).Select(e => e.Clean).ToList();
-        var clean = split.Get(node, PromptVariant.Clean).Slice(0, n);
-        double MeanLd(IoiScore[] scores) => scores.Average(s => (double)s.LogitDiff);
-
-        _selectionCleanLd ??= MeanLd(PromptRunner.Score(model, prompts));
-        if (!_meanAblatedLd.TryGetValue(node, out double meanLd))
-        {
-            var mean = new Tensor(clean.Shape);
-            var average = new float[clean.Shape[1]];
-            for (int p = 0; p < n; p++) System.Numerics.Tensors.TensorPrimitives.Add(average, clean.Row(p), average);
-            System.Numerics.Tensors.TensorPrimitives.Divide(average, n, average);
-            for (int p = 0; p < n; p++) average.CopyTo(mean.Row(p));
-            _meanAblatedLd[node] = meanLd = MeanLd(PatchedRun.Score(model, prompts, new Dictionary<SiteNode, Tensor> { [node] = mean }));
-        }
-        var scaled = ActivationScale.Apply(clean, candidate.Scale);
-        var latents = candidate.Sae.Encode(scaled);
-        var reconstruction = ActivationScale.Undo(candidate.Sae.Decode(latents), candidate.Scale);
-        double saeLd = MeanLd(PatchedRun.Score(model, prompts, new Dictionary<SiteNode, Tensor> { [node] = reconstruction }));
-        stats = (LatentKernels.CountNonZero(latents.Span) / (double)n, Math.Abs(saeLd - meanLd) / Math.Abs(_selectionCleanLd.Value - meanLd));
-        _candidateStats[candidate.Directory] = stats;
-        return stats;
-    }
-
-    /// <summary>Mean over decoder rows of the best cosine with any of the codes (method notes §6).</summary>
-    private static double MeanMaxCosine(Tensor decoder, IReadOnlyList<float[]> codes) =>
-        Enumerable.Range(0, decoder.Shape[0]).Average(j =>
-            codes.Max(code => (double)System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(decoder.Row(j), code)));
 
     private static void Accumulate(double[] total, double[] perNode, int nodes)
     {

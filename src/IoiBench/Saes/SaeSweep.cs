@@ -19,7 +19,7 @@ namespace IoiBench.Saes;
 /// OUTPUT/NODE/SAE/checkpoints/epoch-N/                             the preset's checkpoints
 /// OUTPUT/NODE/SAE/training-state.safetensors                       while training: what a resumed sweep continues from
 /// </code>
-/// SAEs train in parallel (<see cref="ParallelTraining"/>). SAEs of one node share the scaled data and see the same
+/// SAEs train in parallel (<see cref="ParallelJobs"/>). SAEs of one node share the scaled data and see the same
 /// batches. Each SAE's random streams depend only on the preset's seed and its place in the sweep, so results do not
 /// depend on the thread count or on what else is trained, and a resumed sweep finishes with the same weights.
 /// </summary>
@@ -77,7 +77,7 @@ public static class SaeSweep
             }
         }
 
-        ParallelTraining.For(jobs.Count, j => results[j] = RunJob(preset, jobs[j], modelName, Report), workers);
+        ParallelJobs.For(jobs.Count, j => results[j] = RunJob(preset, jobs[j], modelName, Report), workers);
         return [.. results];
     }
 

@@ -17,7 +17,7 @@ public static class SyntheticRecovery
         var data = new SyntheticFeatures(setting.Dimension, setting.Features, setting.Samples, setting.MeanActive, setting.Seed);
         var results = new Result[preset.Saes.Count];
         int done = 0;
-        ParallelTraining.For(preset.Saes.Count, s =>
+        ParallelJobs.For(preset.Saes.Count, s =>
         {
             var spec = preset.Saes[s];
             var sae = SaeSweep.Create(spec, setting.Dimension, preset.Width, new DeterministicRandom(preset.Options.Seed, (ulong)s));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using IoiBench.Activations;
 using IoiBench.Behaviour;
 using IoiBench.Edits;
+using IoiBench.Runs;
 using IoiBench.Sites;
 
 namespace IoiBench.Tests.Cli;
@@ -31,7 +32,7 @@ public class RunCommandTests
 
         using var json = JsonDocument.Parse(File.ReadAllText(dir.File("run/run.json")));
         var root = json.RootElement;
-        Assert.Equal(1, root.GetProperty("schema_version").GetInt32());
+        Assert.Equal(2, root.GetProperty("schema_version").GetInt32());
         Assert.Equal(3ul, root.GetProperty("provenance").GetProperty("seed").GetUInt64());
         var edits = root.GetProperty("edits").EnumerateArray().ToList();
         // Per cross-section: none, counterfactual patch, supervised, and agnostic + aware for each of the two variants.
@@ -40,9 +41,10 @@ public class RunCommandTests
             Assert.Equal(1.0, patch.GetProperty("edit_accuracy").GetProperty("mean").GetDouble());
         Assert.All(edits.Where(e => e.GetProperty("method").GetString() == "none"),
             e => Assert.Equal(0.0, e.GetProperty("weight_removed").GetProperty("mean").GetDouble()));
-        // One selection per node, attribute and variant, among the checkpoints (epoch 1) and the final SAEs (epoch 3).
+        // One selection per node, attribute and variant, among the checkpoints (epoch 1) and the final SAEs (epoch 3):
+        // the probes select an SAE for every attribute at every node.
         var selections = root.GetProperty("selections").EnumerateArray().ToList();
-        Assert.Equal(3 * 2, selections.Count);
+        Assert.Equal(3 * 3 * 2, selections.Count);
         Assert.All(selections, s => Assert.Contains(s.GetProperty("epoch").GetInt32(), new[] { 1, 3 }));
         Assert.All(selections, s => Assert.Equal(2, s.GetProperty("candidates").GetInt32()));
         Assert.All(selections, s => Assert.True(s.GetProperty("ld_recovered").GetDouble() >= 0));
@@ -50,20 +52,66 @@ public class RunCommandTests
         Assert.All(selections, s => Assert.True(s.GetProperty("spearman_distance_l0").ValueKind == JsonValueKind.Null
                                                 || Math.Abs(Math.Abs(s.GetProperty("spearman_distance_l0").GetDouble()) - 1) < 1e-12));
 
+        // Error pathology: the supervised reconstruction and both variants, at each of the 3 nodes and on each
+        // cross-section (the one-node cross-section is its node).
+        var pathology = root.GetProperty("pathology").EnumerateArray().ToList();
+        Assert.Equal(3 * 3 + 2 * 3, pathology.Count);
+        Assert.All(pathology, p => Assert.True(p.GetProperty("kl_reconstruction").GetProperty("mean").GetDouble() >= 0));
+        Assert.All(pathology, p => Assert.Equal(30, p.GetProperty("kl_random").GetProperty("n").GetInt32()));
+        // Probes: per scope raw and supervised (all features and k = 1, 2, 4, 16), and each variant's latents (the four k);
+        // scopes: 3 nodes × 3 attributes and the 2 cross-sections.
+        var probes = root.GetProperty("probes").EnumerateArray().ToList();
+        Assert.Equal((3 * 3 + 2) * (2 * 5 + 2 * 4), probes.Count);
+        Assert.All(probes.Where(p => p.GetProperty("k").ValueKind == JsonValueKind.Number),
+            p => Assert.Equal(p.GetProperty("features").GetInt32(), p.GetProperty("chosen").GetArrayLength()));
+        Assert.All(probes, p => Assert.InRange(p.GetProperty("test_accuracy").GetProperty("mean").GetDouble(), 0, 1));
+        // Pos has two values; the probe on the two-node cross-section's 16 best latents reads it from both nodes' latents.
+        var posProbe = probes.Single(p => p.GetProperty("scope").GetString() == "pos-qk" && p.GetProperty("method").GetString() == "topk"
+                                          && p.GetProperty("k").ValueKind == JsonValueKind.Number && p.GetProperty("k").GetInt32() == 16);
+        Assert.Equal(2, posProbe.GetProperty("classes").GetInt32());
+        Assert.Equal(16, posProbe.GetProperty("features").GetInt32());
+        // Feature recovery: both variants, every value of the cross-section's attribute seen in train.
+        var recovery = root.GetProperty("recovery").EnumerateArray().ToList();
+        Assert.Equal(2 * 2, recovery.Count(r => r.GetProperty("cross_section").GetString() == "pos-qk"));
+        Assert.All(recovery, r => Assert.InRange(r.GetProperty("best_f1").GetDouble(), 0, 1));
+
         string leaderboard = File.ReadAllText(dir.File("run/leaderboard.md"));
         Assert.Contains("## IO in z (io-out, attribute IO)", leaderboard);
+        Assert.Contains("| method | variant | edit accuracy | weight removed | logit diff | IOI accuracy | KL ratio |", leaderboard);
         Assert.Contains("| supervised | - |", leaderboard);
+        Assert.Contains("## Where each attribute is decodable", leaderboard);
         Assert.Equal(1 + 2 * 7, File.ReadAllLines(dir.File("run/edits.csv")).Length);
+        Assert.Equal(1 + probes.Count, File.ReadAllLines(dir.File("run/probes.csv")).Length);
+        Assert.Equal(1 + pathology.Count, File.ReadAllLines(dir.File("run/pathology.csv")).Length);
 
-        Assert.Contains("<svg", File.ReadAllText(dir.File("run/report.html")));
+        string report = File.ReadAllText(dir.File("run/report.html"));
+        Assert.Contains("<svg", report);
+        Assert.Contains("Error pathology", report);
+        Assert.Contains("Sparse probing", report);
+        Assert.Contains("Feature recovery", report);
 
-        // Two runs merged: every row of each, tagged with its run.
-        var (mergedCode, merged, _) = CliRunner.Run("leaderboard", dir.File("run"), dir.File("run/run.json"));
+        // run.json reads back into the same results: writing them again gives the same file, and `report` rewrites
+        // the reports from it with other columns.
+        string runJson = File.ReadAllText(dir.File("run/run.json"));
+        Assert.Equal(runJson, RunJson.Write(RunJson.Read(dir.File("run"))));
+        string probesCsv = File.ReadAllText(dir.File("run/probes.csv"));
+        Assert.Equal(0, CliRunner.Run("report", dir.File("run"), "--columns", "edit_accuracy,splitting").Code);
+        Assert.Contains("| method | variant | edit accuracy | latents F1≥0.5 |", File.ReadAllText(dir.File("run/leaderboard.md")));
+        Assert.Equal(runJson, File.ReadAllText(dir.File("run/run.json")));
+        Assert.Equal(probesCsv, File.ReadAllText(dir.File("run/probes.csv")));
+
+        // Two runs merged: every row of each, tagged with its run; columns chosen on the command line.
+        var (mergedCode, merged, _) = CliRunner.Run("leaderboard", dir.File("run"), dir.File("run/run.json"), "--columns", "edit_accuracy,kl_ratio,probe@4");
         Assert.Equal(0, mergedCode);
         Assert.Equal(2 * 2 * 7, merged.Split('\n').Count(l => l.StartsWith("| tiny-gpt2-preset |")));
+        Assert.Contains("| run | method | variant | edit accuracy | KL ratio | probe k=4 |", merged);
         var (badCode, _, badError) = CliRunner.Run("leaderboard", dir.File("nowhere"));
         Assert.Equal(2, badCode);
         Assert.Contains("nowhere", badError);
+        var (badColumnCode, _, badColumnError) = CliRunner.Run("leaderboard", dir.File("run"), "--columns", "edit_accuracy,nope");
+        Assert.Equal(2, badColumnCode);
+        Assert.Contains("unknown column 'nope'", badColumnError);
+        Assert.Contains("kl_ratio", badColumnError);
 
         // Run again: the SAEs are read back, and the results are the same.
         string before = File.ReadAllText(dir.File("run/edits.csv"));

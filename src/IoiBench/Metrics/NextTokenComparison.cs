@@ -1,0 +1,78 @@
+using IoiBench.Behaviour;
+using IoiBench.Edits;
+using IoiBench.Model;
+using IoiBench.Numerics;
+using IoiBench.Prompts;
+using IoiBench.Sites;
+
+namespace IoiBench.Metrics;
+
+/// <summary>
+/// The clean run's next-token distribution and logit difference on a prompt set, kept so that patched runs can be
+/// compared with it prompt by prompt: KL(clean ‖ patched) of the next-token distribution at the last position, and the
+/// change of the logit difference.
+/// </summary>
+public sealed class NextTokenComparison
+{
+    private readonly Gpt2Model _model;
+    private readonly IReadOnlyList<TokenizedPrompt> _prompts;
+    private readonly Tensor _cleanLogProbabilities;
+    private readonly float[] _cleanLogitDiff;
+
+    public int Prompts => _prompts.Count;
+
+    public NextTokenComparison(Gpt2Model model, IReadOnlyList<TokenizedPrompt> prompts, IProgress<ProgressUpdate>? progress = null)
+    {
+        _model = model;
+        _prompts = prompts;
+        _cleanLogProbabilities = new Tensor(prompts.Count, model.Config.VocabSize);
+        _cleanLogitDiff = new float[prompts.Count];
+        PromptRunner.Run(model, prompts, null, (batch, logits) =>
+        {
+            for (int b = 0; b < batch.Indices.Length; b++)
+            {
+                int p = batch.Indices[b];
+                LogSoftmax(logits.Row(b), _cleanLogProbabilities.Row(p));
+                _cleanLogitDiff[p] = IoiScore.FromLogits(logits.Row(b), prompts[p].IoToken, prompts[p].SToken).LogitDiff;
+            }
+        }, progress, "clean next-token distribution");
+    }
+
+    /// <summary>Per prompt: KL(clean ‖ patched) in nats, and the patched logit difference minus the clean one.</summary>
+    public (double[] Kl, double[] LogitDiffChange) Compare(IReadOnlyDictionary<SiteNode, Tensor> patches, IProgress<ProgressUpdate>? progress = null,
+        string stage = "patched forward")
+    {
+        var kl = new double[Prompts];
+        var change = new double[Prompts];
+        var logProbabilities = new float[_model.Config.VocabSize];
+        PromptRunner.Run(_model, _prompts, PatchedRun.Patches(patches), (batch, logits) =>
+        {
+            for (int b = 0; b < batch.Indices.Length; b++)
+            {
+                int p = batch.Indices[b];
+                LogSoftmax(logits.Row(b), logProbabilities);
+                kl[p] = KlDivergence(_cleanLogProbabilities.Row(p), logProbabilities);
+                change[p] = IoiScore.FromLogits(logits.Row(b), _prompts[p].IoToken, _prompts[p].SToken).LogitDiff - (double)_cleanLogitDiff[p];
+            }
+        }, progress, stage);
+        return (kl, change);
+    }
+
+    /// <summary>log softmax(x), through the maximum for stability.</summary>
+    public static void LogSoftmax(ReadOnlySpan<float> logits, Span<float> output)
+    {
+        float max = System.Numerics.Tensors.TensorPrimitives.Max(logits);
+        double sum = 0;
+        foreach (float x in logits) sum += Math.Exp(x - max);
+        float logNormaliser = max + (float)Math.Log(sum);
+        System.Numerics.Tensors.TensorPrimitives.Subtract(logits, logNormaliser, output);
+    }
+
+    /// <summary>KL(P ‖ Q) = Σ_t P(t)·(log P(t) − log Q(t)) from log-probabilities, in double precision.</summary>
+    public static double KlDivergence(ReadOnlySpan<float> logP, ReadOnlySpan<float> logQ)
+    {
+        double kl = 0;
+        for (int t = 0; t < logP.Length; t++) kl += Math.Exp(logP[t]) * ((double)logP[t] - logQ[t]);
+        return Math.Max(kl, 0);   // rounding can leave a tiny negative for identical distributions
+    }
+}

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text;
+using IoiBench.Prompts;
+
+namespace IoiBench.Runs;
+
+/// <summary>
+/// The markdown leaderboard: one table per cross-section (a row per edit method and variant, sorted by edit accuracy,
+/// the chosen columns), the raw-activation probe of each cross-section, and where each attribute is best decodable.
+/// </summary>
+public static class Leaderboard
+{
+    public static string Single(RunResults run, IReadOnlyList<LeaderboardColumn> columns)
+    {
+        var p = run.Provenance;
+        var md = new StringBuilder();
+        md.AppendLine($"# Leaderboard: {p.RunId}");
+        md.AppendLine();
+        md.AppendLine($"Model `{p.Model}` ({p.ModelHash[..12]}), preset `{p.Preset}`, seed {p.Seed}, " +
+                      $"SAE selection on {p.Selection}. Edit accuracy: the edited run's argmax over the vocabulary agrees with " +
+                      "the counterfactual-patched run's. Weight removed: the share of the clean reconstruction the edit took out " +
+                      "(supervised: the attribute's weight). Brackets: 95% bootstrap intervals over the test prompts. " +
+                      "Every column is defined in docs/metrics.md.");
+        AppendTables(md, [run], columns);
+        AppendDecodability(md, run);
+        return md.ToString();
+    }
+
+    /// <summary>Several runs in one table per cross-section (runs must share cross-section names to line up).</summary>
+    public static string Merged(IReadOnlyList<RunResults> runs, IReadOnlyList<LeaderboardColumn> columns)
+    {
+        var md = new StringBuilder("# Leaderboard\n\n");
+        md.AppendLine(string.Join("\n", runs.Select(r => $"- `{r.Provenance.RunId}`: model `{r.Provenance.Model}` ({r.Provenance.ModelHash[..12]}), " +
+                                                         $"preset `{r.Provenance.Preset}`, seed {r.Provenance.Seed}, selection on {r.Provenance.Selection}")));
+        AppendTables(md, runs, columns);
+        return md.ToString();
+    }
+
+    /// <summary>One table per cross-section, rows sorted by edit accuracy; a run column when there are several runs.</summary>
+    private static void AppendTables(StringBuilder md, IReadOnlyList<RunResults> runs, IReadOnlyList<LeaderboardColumn> columns)
+    {
+        bool tagged = runs.Count > 1;
+        var rows = runs.SelectMany(run => run.Edits.Select(edit => (Run: run, Edit: edit)));
+        foreach (var section in rows.GroupBy(x => x.Edit.CrossSection))
+        {
+            var first = section.First().Edit;
+            md.AppendLine();
+            md.AppendLine($"## {first.Label} ({first.CrossSection}, attribute {first.Attribute.ToString().ToUpperInvariant()})");
+            md.AppendLine();
+            md.AppendLine((tagged ? "| run " : "") + "| method | variant | " + string.Join(" | ", columns.Select(c => c.Header)) + " |");
+            md.AppendLine((tagged ? "|---" : "") + "|---|---|" + string.Concat(columns.Select(_ => "---|")));
+            foreach (var (run, r) in section.OrderByDescending(x => x.Edit.EditAccuracy.Mean).ThenBy(x => x.Edit.Method, StringComparer.Ordinal))
+                md.AppendLine((tagged ? $"| {run.Provenance.RunId} " : "") + $"| {r.Method} | {r.Variant} | " +
+                              string.Join(" | ", columns.Select(c => c.Cell(run, r))) + " |");
+            foreach (var run in runs)
+            {
+                var raw = run.Probes.Where(p => p.Kind == ScopeKind.CrossSection && p.Scope == first.CrossSection && p.Method == "raw").ToList();
+                if (raw.Count == 0) continue;
+                md.AppendLine();
+                md.AppendLine((tagged ? $"`{run.Provenance.RunId}`: " : "") + "probe of the raw activations: " +
+                              string.Join(", ", raw.Select(p => $"{(p.K is { } k ? $"k={k}" : "all")} {p.TestAccuracy.Mean:F3}")) + ".");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Per attribute and probe size, the node where each representation decodes the attribute best (test accuracy):
+    /// where in the circuit the attribute is readable, for every method.
+    /// </summary>
+    private static void AppendDecodability(StringBuilder md, RunResults run)
+    {
+        var probes = run.Probes.Where(p => p.Kind == ScopeKind.Node).ToList();
+        if (probes.Count == 0) return;
+        var methods = probes.Select(p => p.Method).Distinct().ToList();
+        md.AppendLine();
+        md.AppendLine("## Where each attribute is decodable");
+        md.AppendLine();
+        md.AppendLine("The node whose probe reads the attribute best on the test prompts (and its accuracy), over every node of the sites file.");
+        md.AppendLine();
+        md.AppendLine("| attribute | features | " + string.Join(" | ", methods) + " |");
+        md.AppendLine("|---|---|" + string.Concat(methods.Select(_ => "---|")));
+        foreach (var attribute in Enum.GetValues<IoiAttribute>())
+            foreach (var k in probes.Select(p => p.K).Distinct().OrderBy(k => k ?? int.MaxValue))
+            {
+                var cells = methods.Select(m => probes.Where(p => p.Attribute == attribute && p.Method == m && p.K == k)
+                    .OrderByDescending(p => p.TestAccuracy.Mean).ThenBy(p => p.Scope, StringComparer.Ordinal).FirstOrDefault() is { } best
+                    ? $"{best.Scope} ({best.TestAccuracy.Mean.ToString("F3", CultureInfo.InvariantCulture)})" : "—");
+                if (cells.All(c => c == "—")) continue;
+                md.AppendLine($"| {attribute.ToString().ToUpperInvariant()} | {(k is { } n ? $"k={n}" : "all")} | " + string.Join(" | ", cells) + " |");
+            }
+    }
+}

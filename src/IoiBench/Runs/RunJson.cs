@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using IoiBench.Metrics;
+using IoiBench.Prompts;
+using IoiBench.Sites;
+
+namespace IoiBench.Runs;
+
+/// <summary>
+/// <c>run.json</c>: a run's provenance and every result, in one versioned file. Writer and reader live together so
+/// that they stay in step; NaN is written as null.
+/// </summary>
+public static class RunJson
+{
+    public const int SchemaVersion = 2;
+
+    public static string Write(RunResults run)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            void Number(string name, double v)
+            {
+                if (double.IsNaN(v) || double.IsInfinity(v)) json.WriteNull(name);
+                else json.WriteNumber(name, v);
+            }
+            void Interval(string name, Estimate e)
+            {
+                json.WriteStartObject(name);
+                Number("mean", e.Mean); Number("lower", e.Lower); Number("upper", e.Upper); json.WriteNumber("n", e.Count);
+                json.WriteEndObject();
+            }
+            void Array<T>(string name, IEnumerable<T> items, Action<T> write)
+            {
+                json.WriteStartArray(name);
+                foreach (var item in items)
+                {
+                    json.WriteStartObject();
+                    write(item);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+            }
+            string A(IoiAttribute a) => a.ToString().ToLowerInvariant();
+
+            var p = run.Provenance;
+            json.WriteStartObject();
+            json.WriteNumber("schema_version", SchemaVersion);
+            json.WriteStartObject("provenance");
+            json.WriteString("run_id", p.RunId);
+            json.WriteString("model", p.Model);
+            json.WriteString("model_hash", p.ModelHash);
+            json.WriteString("dataset_hash", p.DatasetHash);
+            json.WriteNumber("seed", p.Seed);
+            json.WriteString("preset", p.Preset);
+            json.WriteString("preset_hash", p.PresetHash);
+            json.WriteString("selection", p.Selection);
+            json.WriteString("version", p.Version);
+            json.WriteString("finished", p.Finished.ToString("O", CultureInfo.InvariantCulture));
+            json.WriteEndObject();
+            Array("edits", run.Edits, r =>
+            {
+                json.WriteString("cross_section", r.CrossSection);
+                json.WriteString("label", r.Label);
+                json.WriteString("attribute", A(r.Attribute));
+                json.WriteString("method", r.Method);
+                json.WriteString("variant", r.Variant);
+                Interval("edit_accuracy", r.EditAccuracy);
+                Interval("weight_removed", r.WeightRemoved);
+                Interval("logit_diff", r.LogitDiff);
+                Interval("ioi_accuracy", r.IoiAccuracy);
+            });
+            Array("selections", run.Selections, s =>
+            {
+                json.WriteString("node", s.Node.ToString());
+                json.WriteString("attribute", A(s.Attribute));
+                json.WriteString("variant", s.Variant);
+                json.WriteString("sae", s.Sae);
+                json.WriteNumber("epoch", s.Epoch);
+                json.WriteString("directory", s.Directory);
+                Number("selection_distance", s.SelectionDistance);
+                Number("test_distance", s.TestDistance);
+                Number("explained_variance", s.ExplainedVariance);
+                Number("l0", s.L0);
+                Number("supervised_cosine", s.SupervisedCosine);
+                Number("best_f1", s.BestF1);
+                Number("ld_recovered", s.LdRecovered);
+                Number("spearman_distance_l0", s.SpearmanL0);
+                Number("spearman_distance_ld", s.SpearmanLd);
+                json.WriteNumber("candidates", s.Candidates);
+            });
+            Array("pathology", run.Pathology, r =>
+            {
+                json.WriteString("scope_kind", RunCsv.ScopeKindName(r.Kind));
+                json.WriteString("scope", r.Scope);
+                json.WriteString("attribute", A(r.Attribute));
+                json.WriteString("method", r.Method);
+                json.WriteString("sae", r.Sae);
+                Interval("kl_reconstruction", r.Values.KlReconstruction);
+                Interval("kl_random", r.Values.KlRandom);
+                Number("kl_ratio", r.Values.KlRatio);
+                Interval("ld_change_reconstruction", r.Values.LdChangeReconstruction);
+                Interval("ld_change_random", r.Values.LdChangeRandom);
+                Number("ld_change_ratio", r.Values.LdChangeRatio);
+                Number("relative_error", r.Values.RelativeError);
+            });
+            Array("probes", run.Probes, r =>
+            {
+                json.WriteString("scope_kind", RunCsv.ScopeKindName(r.Kind));
+                json.WriteString("scope", r.Scope);
+                json.WriteString("attribute", A(r.Attribute));
+                json.WriteString("method", r.Method);
+                if (r.K is { } k) json.WriteNumber("k", k);
+                else json.WriteNull("k");
+                json.WriteNumber("features", r.Features);
+                json.WriteNumber("classes", r.Classes);
+                json.WriteStartArray("chosen");
+                foreach (string c in r.Chosen) json.WriteStringValue(c);
+                json.WriteEndArray();
+                Number("train_accuracy", r.TrainAccuracy);
+                Interval("test_accuracy", r.TestAccuracy);
+            });
+            Array("recovery", run.Recovery, r =>
+            {
+                json.WriteString("cross_section", r.CrossSection);
+                json.WriteString("attribute", A(r.Attribute));
+                json.WriteString("variant", r.Variant);
+                json.WriteString("value", r.Value);
+                Number("best_f1", r.BestF1);
+                Number("latents_f1_over_half", r.Splitting);
+                Number("max_cosine", r.MaxCosine);
+            });
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>A run back from its directory or its run.json; any defect is an error naming the file.</summary>
+    public static RunResults Read(string path)
+    {
+        if (Directory.Exists(path)) path = Path.Combine(path, "run.json");
+        if (!File.Exists(path)) throw new InvalidInputException($"{path}: file not found (a run directory holds run.json).");
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(path));
+            var root = document.RootElement;
+            int version = root.GetProperty("schema_version").GetInt32();
+            if (version != SchemaVersion)
+                throw new InvalidInputException($"{path}: schema_version {version}; this IoiBench reads version {SchemaVersion} (rerun `ioibench run` to rewrite it).");
+            var p = root.GetProperty("provenance");
+            var provenance = new RunProvenance(S(p, "run_id"), S(p, "model"), S(p, "model_hash"), S(p, "dataset_hash"), p.GetProperty("seed").GetUInt64(),
+                S(p, "preset"), S(p, "preset_hash"), S(p, "selection"), S(p, "version"), DateTimeOffset.Parse(S(p, "finished"), CultureInfo.InvariantCulture));
+            var edits = Items(root, "edits", e => new EditResult(S(e, "cross_section"), S(e, "label"), Attribute(e), S(e, "method"), S(e, "variant"),
+                Interval(e, "edit_accuracy"), Interval(e, "weight_removed"), Interval(e, "logit_diff"), Interval(e, "ioi_accuracy")));
+            var selections = Items(root, "selections", s => new NodeSelection(SiteNode.Parse(S(s, "node")), Attribute(s), S(s, "variant"), S(s, "sae"),
+                s.GetProperty("epoch").GetInt32(), S(s, "directory"), D(s, "selection_distance"), D(s, "test_distance"), D(s, "explained_variance"), D(s, "l0"),
+                D(s, "supervised_cosine"), D(s, "best_f1"), D(s, "ld_recovered"), D(s, "spearman_distance_l0"), D(s, "spearman_distance_ld"),
+                s.GetProperty("candidates").GetInt32()));
+            var pathology = Items(root, "pathology", r => new PathologyResult(Kind(r), S(r, "scope"), Attribute(r), S(r, "method"), S(r, "sae"),
+                new Pathology(Interval(r, "kl_reconstruction"), Interval(r, "kl_random"), D(r, "kl_ratio"), Interval(r, "ld_change_reconstruction"),
+                    Interval(r, "ld_change_random"), D(r, "ld_change_ratio"), D(r, "relative_error"))));
+            var probes = Items(root, "probes", r => new ProbeResult(Kind(r), S(r, "scope"), Attribute(r), S(r, "method"),
+                r.GetProperty("k").ValueKind == JsonValueKind.Null ? null : r.GetProperty("k").GetInt32(), r.GetProperty("features").GetInt32(),
+                r.GetProperty("classes").GetInt32(), [.. r.GetProperty("chosen").EnumerateArray().Select(c => c.GetString()!)], D(r, "train_accuracy"),
+                Interval(r, "test_accuracy")));
+            var recovery = Items(root, "recovery", r => new RecoveryResult(S(r, "cross_section"), Attribute(r), S(r, "variant"), S(r, "value"),
+                D(r, "best_f1"), D(r, "latents_f1_over_half"), D(r, "max_cosine")));
+            return new RunResults(provenance, edits, selections, pathology, probes, recovery);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new InvalidInputException($"{path}: not a run.json of schema {SchemaVersion} ({e.Message}).", e);
+        }
+    }
+
+    private static List<T> Items<T>(JsonElement root, string name, Func<JsonElement, T> read) => [.. root.GetProperty(name).EnumerateArray().Select(read)];
+
+    private static string S(JsonElement e, string name) => e.GetProperty(name).GetString() ?? throw new FormatException($"'{name}' is null.");
+
+    private static double D(JsonElement e, string name) => e.GetProperty(name).ValueKind == JsonValueKind.Null ? double.NaN : e.GetProperty(name).GetDouble();
+
+    private static IoiAttribute Attribute(JsonElement e) => Enum.Parse<IoiAttribute>(S(e, "attribute"), ignoreCase: true);
+
+    private static ScopeKind Kind(JsonElement e) => S(e, "scope_kind") switch
+    {
+        "node" => ScopeKind.Node,
+        "cross_section" => ScopeKind.CrossSection,
+        var other => throw new FormatException($"unknown scope_kind '{other}'."),
+    };
+
+    private static Estimate Interval(JsonElement e, string name)
+    {
+        var interval = e.GetProperty(name);
+        return new Estimate(D(interval, "mean"), D(interval, "lower"), D(interval, "upper"), interval.GetProperty("n").GetInt32());
+    }
+}

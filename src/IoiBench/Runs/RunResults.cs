@@ -1,0 +1,30 @@
+namespace IoiBench.Runs;
+
+/// <summary>Where a run came from: enough to tell whether two runs are comparable.</summary>
+public sealed record RunProvenance(string RunId, string Model, string ModelHash, string DatasetHash, ulong Seed, string Preset, string PresetHash,
+    string Selection, string Version, DateTimeOffset Finished);
+
+/// <summary>Everything a run measured: what run.json holds and every report is drawn from.</summary>
+public sealed record RunResults(RunProvenance Provenance, IReadOnlyList<EditResult> Edits, IReadOnlyList<NodeSelection> Selections,
+    IReadOnlyList<PathologyResult> Pathology, IReadOnlyList<ProbeResult> Probes, IReadOnlyList<RecoveryResult> Recovery)
+{
+    /// <summary>
+    /// The representation an edit row's readouts belong to: "supervised", the SAE variant of an SAE edit, or null for
+    /// the baselines (no intervention, counterfactual patch).
+    /// </summary>
+    public static string? RepresentationOf(EditResult edit) => edit.Method switch
+    {
+        "supervised" => "supervised",
+        "agnostic" or "aware" => edit.Variant,
+        _ => null,
+    };
+
+    public PathologyResult? CrossSectionPathology(string crossSection, string method) =>
+        Pathology.FirstOrDefault(p => p.Kind == ScopeKind.CrossSection && p.Scope == crossSection && p.Method == method);
+
+    public ProbeResult? CrossSectionProbe(string crossSection, string method, int? k) =>
+        Probes.FirstOrDefault(p => p.Kind == ScopeKind.CrossSection && p.Scope == crossSection && p.Method == method && p.K == k);
+
+    public IReadOnlyList<RecoveryResult> CrossSectionRecovery(string crossSection, string variant) =>
+        [.. Recovery.Where(r => r.CrossSection == crossSection && r.Variant == variant)];
+}

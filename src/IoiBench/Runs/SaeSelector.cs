@@ -1,0 +1,158 @@
+using IoiBench.Activations;
+using IoiBench.Behaviour;
+using IoiBench.Dictionaries;
+using IoiBench.Edits;
+using IoiBench.Metrics;
+using IoiBench.Model;
+using IoiBench.Numerics;
+using IoiBench.Prompts;
+using IoiBench.Saes;
+using IoiBench.Sites;
+
+namespace IoiBench.Runs;
+
+/// <summary>The SAE chosen for a node, attribute and variant, the mean distance to the counterfactual its agnostic edits
+/// reached (selection split and test), its test explained variance and L0, and how it relates to the supervised features.
+/// SupervisedCosine: mean over decoder rows of the best cosine with the attribute's supervised codes u_f[v];
+/// BestF1: mean over the attribute's values of the best latent's F1 (train split); LdRecovered: |LD_sae − LD_mean| /
+/// |LD_clean − LD_mean| with the node alone replaced (1 = perfect); SpearmanL0, SpearmanLd: over the variant's
+/// candidates (every λ or k and checkpoint), the rank correlation of the distance with L0 and with |1 − LD recovered|.</summary>
+public sealed record NodeSelection(SiteNode Node, IoiAttribute Attribute, string Variant, string Sae, int Epoch, string Directory,
+    double SelectionDistance, double TestDistance, double ExplainedVariance, double L0, double SupervisedCosine, double BestF1,
+    double LdRecovered, double SpearmanL0, double SpearmanLd, int Candidates);
+
+/// <summary>
+/// Chooses, for each node, attribute and SAE variant, the SAE (λ or k, and checkpoint) whose agnostic edits land
+/// closest to the counterfactual activation on the validation split (on test with
+/// <see cref="EditOptions.OracleSelection"/>, as the reference did), and keeps what the choice needs and produces: the
+/// supervised dictionaries, each candidate's L0 and LD recovered, the F1 rankings and the test-split edits.
+/// </summary>
+public sealed class SaeSelector(Gpt2Model model, IoiDataset dataset, SiteActivations train, SiteActivations validation, SiteActivations test,
+    IReadOnlyDictionary<SiteNode, List<SaeCandidate>> candidates, EditOptions options)
+{
+    private readonly Dictionary<SiteNode, SupervisedDictionary> _dictionaries = new();
+    private readonly Dictionary<(SiteNode, IoiAttribute, string), (SaeCandidate Sae, F1Ranking Ranking, NodeSelection Selection)> _selected = new();
+    private readonly Dictionary<string, (double L0, double LdRecovered)> _candidateStats = new();
+    private readonly Dictionary<SiteNode, double> _meanAblatedLd = new();
+    private readonly Dictionary<(string Directory, IoiAttribute Attribute), SaeEdit> _testEdits = new();
+    private double? _selectionCleanLd;
+
+    /// <summary>Every selection made so far.</summary>
+    public IReadOnlyCollection<NodeSelection> Selections => [.. _selected.Values.Select(v => v.Selection)];
+
+    /// <summary>The SAE variants among the candidates, in order of first appearance.</summary>
+    public IReadOnlyList<string> Variants { get; } = [.. candidates.Values.SelectMany(c => c).Select(c => c.Variant).Distinct()];
+
+    /// <summary>The selection record of a node, attribute and variant (selecting it first if needed).</summary>
+    public NodeSelection Selection(SiteNode node, IoiAttribute attribute, string variant)
+    {
+        Select(node, attribute, variant);
+        return _selected[(node, attribute, variant)].Selection;
+    }
+
+    /// <summary>The node's supervised dictionary, fitted on the train split's clean activations.</summary>
+    public SupervisedDictionary Dictionary(SiteNode node)
+    {
+        if (!_dictionaries.TryGetValue(node, out var dictionary))
+            _dictionaries[node] = dictionary = SupervisedDictionary.Fit(node, train.Get(node, PromptVariant.Clean), [.. dataset.Train.Select(e => e.Clean.Prompt)]);
+        return dictionary;
+    }
+
+    /// <summary>F1 of the SAE's latents on the train split's clean activations (decisions.md: train contains every value).</summary>
+    private F1Ranking Ranking(SiteNode node, IoiAttribute attribute, SaeCandidate sae) =>
+        F1Ranking.Fit(sae.Sae.Encode(ActivationScale.Apply(train.Get(node, PromptVariant.Clean), sae.Scale)),
+            [.. dataset.Train.Select(e => e.Clean.Prompt.ValueOf(attribute))]);
+
+    /// <summary>
+    /// The candidate whose agnostic edits land closest (mean L2, raw scale) to the counterfactual activations, and its
+    /// F1 ranking for the attribute.
+    /// </summary>
+    public (SaeCandidate Sae, F1Ranking Ranking) Select(SiteNode node, IoiAttribute attribute, string variant)
+    {
+        if (_selected.TryGetValue((node, attribute, variant), out var chosen)) return (chosen.Sae, chosen.Ranking);
+        var cfVariant = PromptVariants.Of(attribute);
+        var selectionSplit = options.OracleSelection ? test : validation;
+        double Distance(SaeCandidate c, SiteActivations split)
+        {
+            var cf = split.Get(node, cfVariant);
+            var edited = ActivationScale.Undo(AgnosticEdit(c, node, attribute, split).Edited, c.Scale);
+            double total = 0;
+            for (int p = 0; p < cf.Shape[0]; p++)
+                total += System.Numerics.Tensors.TensorPrimitives.Distance(cf.Row(p), edited.Row(p));
+            return total / cf.Shape[0];
+        }
+        var pool = candidates.TryGetValue(node, out var list) ? list.Where(c => c.Variant == variant).ToList() : [];
+        if (pool.Count == 0) throw new InvalidInputException($"no {variant} SAE for node {node}.");
+        var scored = pool.Select(c => (Candidate: c, Distance: Distance(c, selectionSplit), Stats: CandidateStats(node, c))).ToList();
+        var best = scored.MinBy(s => s.Distance);
+        var distances = scored.Select(s => s.Distance).ToList();
+        var testClean = ActivationScale.Apply(test.Get(node, PromptVariant.Clean), best.Candidate.Scale);
+        var latents = best.Candidate.Sae.Encode(testClean);
+        var quality = ReconstructionQuality.Measure(testClean, best.Candidate.Sae.Decode(latents));
+        double l0 = LatentKernels.CountNonZero(latents.Span) / (double)testClean.Shape[0];
+        var ranking = Ranking(node, attribute, best.Candidate);
+        var dictionary = Dictionary(node);
+        var codes = dictionary.Values(attribute).Select(v => dictionary.Code(attribute, v).ToArray()).ToList();
+        var selection = new NodeSelection(node, attribute, variant, best.Candidate.Name, best.Candidate.Epoch, best.Candidate.Directory,
+            best.Distance, options.OracleSelection ? best.Distance : Distance(best.Candidate, test), quality.ExplainedVariance, l0,
+            MeanMaxCosine(best.Candidate.Sae.Parameters["W_dec"], codes), ranking.Scores.Values.Average(f1 => f1.Where(double.IsFinite).DefaultIfEmpty(0).Max()),
+            best.Stats.LdRecovered, Spearman.Correlation(distances, [.. scored.Select(s => s.Stats.L0)]),
+            Spearman.Correlation(distances, [.. scored.Select(s => Math.Abs(1 - s.Stats.LdRecovered))]), scored.Count);
+        _selected[(node, attribute, variant)] = (best.Candidate, ranking, selection);
+        return (best.Candidate, ranking);
+    }
+
+    /// <summary>
+    /// The greedy agnostic edit of a candidate on a split, in its normalised space. Test-split edits are kept: the
+    /// selected SAE's test edit gives both its test distance and the edit the cross-section is scored with.
+    /// </summary>
+    public SaeEdit AgnosticEdit(SaeCandidate candidate, SiteNode node, IoiAttribute attribute, SiteActivations split)
+    {
+        bool keep = ReferenceEquals(split, test);
+        if (keep && _testEdits.TryGetValue((candidate.Directory, attribute), out var kept)) return kept;
+        var edit = SaeEdits.Greedy(candidate.Sae, ActivationScale.Apply(split.Get(node, PromptVariant.Clean), candidate.Scale),
+            ActivationScale.Apply(split.Get(node, PromptVariants.Of(attribute)), candidate.Scale), options.AgnosticLatents);
+        if (keep) _testEdits[(candidate.Directory, attribute)] = edit;
+        return edit;
+    }
+
+    /// <summary>
+    /// A candidate's L0 and logit difference recovered on the first <see cref="EditOptions.LdPrompts"/> prompts of the
+    /// selection split: the node alone replaced by its SAE reconstruction, against the node set to its mean activation
+    /// over those prompts (method notes §6; means first, then the ratio).
+    /// </summary>
+    private (double L0, double LdRecovered) CandidateStats(SiteNode node, SaeCandidate candidate)
+    {
+        if (_candidateStats.TryGetValue(candidate.Directory, out var stats)) return stats;
+        var split = options.OracleSelection ? test : validation;
+        var examples = options.OracleSelection ? dataset.Test : dataset.Validation;
+        int n = Math.Min(options.LdPrompts, examples.Count);
+        var prompts = examples.Take(n).Select(e => e.Clean).ToList();
+        var clean = split.Get(node, PromptVariant.Clean).Slice(0, n);
+        double MeanLd(IoiScore[] scores) => scores.Average(s => (double)s.LogitDiff);
+
+        _selectionCleanLd ??= MeanLd(PromptRunner.Score(model, prompts));
+        if (!_meanAblatedLd.TryGetValue(node, out double meanLd))
+        {
+            var mean = new Tensor(clean.Shape);
+            var average = new float[clean.Shape[1]];
+            for (int p = 0; p < n; p++) System.Numerics.Tensors.TensorPrimitives.Add(average, clean.Row(p), average);
+            System.Numerics.Tensors.TensorPrimitives.Divide(average, n, average);
+            for (int p = 0; p < n; p++) average.CopyTo(mean.Row(p));
+            _meanAblatedLd[node] = meanLd = MeanLd(PatchedRun.Score(model, prompts, new Dictionary<SiteNode, Tensor> { [node] = mean }));
+        }
+        var scaled = ActivationScale.Apply(clean, candidate.Scale);
+        var latents = candidate.Sae.Encode(scaled);
+        var reconstruction = ActivationScale.Undo(candidate.Sae.Decode(latents), candidate.Scale);
+        double saeLd = MeanLd(PatchedRun.Score(model, prompts, new Dictionary<SiteNode, Tensor> { [node] = reconstruction }));
+        stats = (LatentKernels.CountNonZero(latents.Span) / (double)n, Math.Abs(saeLd - meanLd) / Math.Abs(_selectionCleanLd.Value - meanLd));
+        _candidateStats[candidate.Directory] = stats;
+        return stats;
+    }
+
+    /// <summary>Mean over decoder rows of the best cosine with any of the codes (method notes §6).</summary>
+    private static double MeanMaxCosine(Tensor decoder, IReadOnlyList<float[]> codes) =>
+        Enumerable.Range(0, decoder.Shape[0]).Average(j =>
+            codes.Max(code => (double)System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(decoder.Row(j), code)));
+
+}
