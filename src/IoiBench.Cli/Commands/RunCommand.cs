@@ -35,6 +35,8 @@ internal static class RunCommand
             string presetPath = Defaults.PresetPath(parse.GetValue(preset)!);
             var recipe = TrainingPreset.Load(presetPath);
             var leaderboardColumns = Runs.LeaderboardColumns.Parse(parse.GetValue(columns)!);
+            foreach (var (name, value) in new[] { ("--pathology-prompts", parse.GetValue(pathologyPrompts)), ("--probe-train", parse.GetValue(probeTrain)) })
+                if (value < 1) throw new InvalidInputException($"{name} must be at least 1 (got {value}).");
             var progress = new ConsoleProgress(stderr);
             var site = SiteData.Load(parse, model, sites, cache, dataset, progress);
             bool embedded = Path.GetFullPath(parse.GetValue(model)!) == Path.GetFullPath(Defaults.EmbeddedModel);

@@ -9,7 +9,7 @@ public static class Lbfgs
     /// <summary>An objective: writes the gradient at x into the second argument and returns the value.</summary>
     public delegate double Function(double[] x, double[] gradient);
 
-    public static (double[] X, int Iterations, double GradientNorm) Minimise(Function f, double[] start, int maxIterations, double tolerance, int memory = 10)
+    public static (double[] X, double GradientNorm) Minimise(Function f, double[] start, int maxIterations, double tolerance, int memory = 10)
     {
         int size = start.Length;
         var x = (double[])start.Clone();
@@ -20,8 +20,7 @@ public static class Lbfgs
         var direction = new double[size];
         var candidate = new double[size];
         var candidateGradient = new double[size];
-        int iteration = 0;
-        for (; iteration < maxIterations && MaxAbs(g) > tolerance; iteration++)
+        for (int iteration = 0; iteration < maxIterations && MaxAbs(g) > tolerance; iteration++)
         {
             TwoLoop(g, s, y, direction);
             double slope = Dot(g, direction);
@@ -40,7 +39,7 @@ public static class Lbfgs
                 next = f(candidate, candidateGradient);
                 if (next <= value + 1e-4 * step * slope) break;
                 step *= 0.5;
-                if (step < 1e-12) return (x, iteration, MaxAbs(g));   // no decrease left within rounding: converged
+                if (step < 1e-12) return (x, MaxAbs(g));   // no decrease left within rounding: converged
             }
             var sk = new double[size];
             var yk = new double[size];
@@ -54,9 +53,9 @@ public static class Lbfgs
             (x, candidate) = (candidate, x);
             (g, candidateGradient) = (candidateGradient, g);
             value = next;
-            if (stalled) { iteration++; break; }
+            if (stalled) break;
         }
-        return (x, iteration, MaxAbs(g));
+        return (x, MaxAbs(g));
     }
 
     /// <summary>direction = −H·g, with H the L-BFGS inverse-Hessian approximation from the stored pairs.</summary>

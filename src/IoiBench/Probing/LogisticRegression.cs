@@ -14,13 +14,12 @@ public sealed class LogisticRegression
 
     public int Features => _mean.Length;
     public int Classes { get; }
-    /// <summary>L-BFGS iterations taken, and the final gradient's largest component (for convergence checks).</summary>
-    public int Iterations { get; }
+    /// <summary>The final gradient's largest component (for convergence checks).</summary>
     public double GradientNorm { get; }
 
-    private LogisticRegression(float[] mean, float[] inverseStd, float[] weights, int classes, int iterations, double gradientNorm)
+    private LogisticRegression(float[] mean, float[] inverseStd, float[] weights, int classes, double gradientNorm)
     {
-        _mean = mean; _inverseStd = inverseStd; _weights = weights; Classes = classes; Iterations = iterations; GradientNorm = gradientNorm;
+        _mean = mean; _inverseStd = inverseStd; _weights = weights; Classes = classes; GradientNorm = gradientNorm;
     }
 
     /// <param name="features">[examples, d]</param>
@@ -36,8 +35,8 @@ public sealed class LogisticRegression
         var (mean, inverseStd) = Standardisation(features);
         var x = Design(features, mean, inverseStd);
         var objective = new Objective(x, labels, classes, l2);
-        var (w, iterations, gradientNorm) = Lbfgs.Minimise(objective.Evaluate, new double[(d + 1) * classes], maxIterations, tolerance);
-        return new LogisticRegression(mean, inverseStd, [.. w.Select(v => (float)v)], classes, iterations, gradientNorm);
+        var (w, gradientNorm) = Lbfgs.Minimise(objective.Evaluate, new double[(d + 1) * classes], maxIterations, tolerance);
+        return new LogisticRegression(mean, inverseStd, [.. w.Select(v => (float)v)], classes, gradientNorm);
     }
 
     /// <summary>The linear scores x̃·W + b, [examples, classes].</summary>

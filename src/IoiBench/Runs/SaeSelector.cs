@@ -43,13 +43,6 @@ public sealed class SaeSelector(Gpt2Model model, IoiDataset dataset, SiteActivat
     /// <summary>The SAE variants among the candidates, in order of first appearance.</summary>
     public IReadOnlyList<string> Variants { get; } = [.. candidates.Values.SelectMany(c => c).Select(c => c.Variant).Distinct()];
 
-    /// <summary>The selection record of a node, attribute and variant (selecting it first if needed).</summary>
-    public NodeSelection Selection(SiteNode node, IoiAttribute attribute, string variant)
-    {
-        Select(node, attribute, variant);
-        return _selected[(node, attribute, variant)].Selection;
-    }
-
     /// <summary>The node's supervised dictionary, fitted on the train split's clean activations.</summary>
     public SupervisedDictionary Dictionary(SiteNode node)
     {

@@ -108,6 +108,9 @@ public class RunCommandTests
         var (badCode, _, badError) = CliRunner.Run("leaderboard", dir.File("nowhere"));
         Assert.Equal(2, badCode);
         Assert.Contains("nowhere", badError);
+        var (badCountCode, _, badCountError) = CliRunner.Run([.. args, "--probe-train", "0"]);
+        Assert.Equal(2, badCountCode);
+        Assert.Contains("--probe-train must be at least 1", badCountError);
         var (badColumnCode, _, badColumnError) = CliRunner.Run("leaderboard", dir.File("run"), "--columns", "edit_accuracy,nope");
         Assert.Equal(2, badColumnCode);
         Assert.Contains("unknown column 'nope'", badColumnError);
