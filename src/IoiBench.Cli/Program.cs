@@ -26,6 +26,7 @@ public static class Program
             RunCommand.Create(stdout, stderr),
             LeaderboardCommand.Create(stdout),
             ReportCommand.Create(stdout),
+            DeviceCommand.Create(stdout),
         };
 
         var parsed = root.Parse(args);

@@ -1,0 +1,137 @@
+using IoiBench.Numerics;
+
+namespace IoiBench.Gpu;
+
+/// <summary>One line of the CUDA check: a component, whether it works, and what was found or what is missing.</summary>
+public sealed record CudaCheck(string Component, bool Ok, string Detail);
+
+/// <summary>
+/// Checks that IoiBench can use this machine's NVIDIA GPU, one link of the chain at a time: the driver and its
+/// devices, NVRTC compiling a kernel, cuBLAS, a kernel launched on the GPU and a cuBLAS product, each result compared
+/// with the CPU's. Every failure names what is missing; checks that need a missing part say so instead of running.
+/// </summary>
+public static unsafe class CudaSelfTest
+{
+    private const string KernelSource = """
+        extern "C" __global__ void axpy(float a, const float* x, float* y, int n)
+        {
+            int i = blockIdx.x * blockDim.x + threadIdx.x;
+            if (i < n) y[i] += a * x[i];
+        }
+        """;
+
+    /// <summary>True when every check passed: a GPU, the driver, NVRTC and cuBLAS all work.</summary>
+    public static bool Usable(IReadOnlyList<CudaCheck> checks) => checks.All(c => c.Ok);
+
+    public static List<CudaCheck> Run()
+    {
+        var checks = new List<CudaCheck>();
+        bool Try(string component, Func<string> check)
+        {
+            try
+            {
+                checks.Add(new CudaCheck(component, true, check()));
+                return true;
+            }
+            catch (Exception e) when (e is InvalidInputException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                checks.Add(new CudaCheck(component, false, e.Message));
+                return false;
+            }
+        }
+        void NotRun(string component, string needs) => checks.Add(new CudaCheck(component, false, $"not run: needs {needs}"));
+
+        bool gpu = Try("driver", () =>
+        {
+            var (major, minor) = CudaDriver.Version();
+            int count = CudaDriver.DeviceCount();
+            if (count == 0) throw new InvalidInputException($"{CudaDriver.LibraryName} (CUDA {major}.{minor}) sees no GPU.");
+            var devices = Enumerable.Range(0, count).Select(CudaDriver.Describe)
+                .Select(d => $"GPU {d.Ordinal}: {d.Name}, compute capability {d.Major}.{d.Minor}, {d.Memory / (1024.0 * 1024 * 1024):F1} GiB");
+            return $"{CudaDriver.LibraryName}, CUDA {major}.{minor}; " + string.Join("; ", devices);
+        });
+        byte[]? ptx = null;
+        bool nvrtc = Try("nvrtc", () =>
+        {
+            var (major, minor) = Nvrtc.Version();
+            ptx = Nvrtc.Compile(KernelSource, "axpy.cu", []);
+            return $"{Nvrtc.LibraryName}, version {major}.{minor}; compiles a kernel to PTX ({ptx.Length} bytes)";
+        });
+        bool cublas = Try("cublas", () =>
+        {
+            var (major, minor, patch) = Cublas.Version();
+            return $"{Cublas.LibraryName}, version {major}.{minor}.{patch}";
+        });
+
+        if (gpu && nvrtc) Try("kernel launch", () => LaunchAxpy(ptx!));
+        else NotRun("kernel launch", "a GPU with its driver, and NVRTC");
+        if (gpu && cublas) Try("cublas product", CublasProduct);
+        else NotRun("cublas product", "a GPU with its driver, and cuBLAS");
+        return checks;
+    }
+
+    /// <summary>y += a·x on the GPU for 10,000 floats; exact agreement with the CPU (one rounding either way).</summary>
+    private static string LaunchAxpy(byte[] ptx)
+    {
+        const int n = 10_000;
+        var rng = new DeterministicRandom(1);
+        var x = Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var y = Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
+        float a = 0.75f;
+        CudaDriver.UsePrimaryContext(0);
+        var kernel = CudaDriver.LoadKernel(ptx, "axpy");
+        ulong dx = CudaDriver.Allocate(n * sizeof(float)), dy = CudaDriver.Allocate(n * sizeof(float));
+        try
+        {
+            CudaDriver.CopyToDevice(dx, x);
+            CudaDriver.CopyToDevice(dy, y);
+            float scale = a;   // kernel arguments are passed by address
+            int count = n;
+            void** arguments = stackalloc void*[] { &scale, &dx, &dy, &count };
+            CudaDriver.Launch(kernel, (n + 255) / 256, 256, arguments);
+            CudaDriver.Synchronize();
+            var result = new float[n];
+            CudaDriver.CopyToHost(result, dy);
+            int wrong = Enumerable.Range(0, n).Count(i => result[i] != MathF.FusedMultiplyAdd(a, x[i], y[i]) && result[i] != y[i] + a * x[i]);
+            if (wrong > 0) throw new InvalidInputException($"axpy on the GPU differs from the CPU at {wrong} of {n} entries.");
+            return $"axpy on {n} floats matches the CPU exactly";
+        }
+        finally
+        {
+            CudaDriver.Free(dx);
+            CudaDriver.Free(dy);
+        }
+    }
+
+    /// <summary>A 96×80×64 product by cuBLAS against the CPU's, within float32 rounding.</summary>
+    private static string CublasProduct()
+    {
+        const int m = 96, n = 80, k = 64;
+        var rng = new DeterministicRandom(2);
+        var a = new Tensor(m, k);
+        var b = new Tensor(k, n);
+        foreach (var t in new[] { a, b })
+            for (int i = 0; i < t.Length; i++) t.Span[i] = (float)rng.NextGaussian();
+        var expected = Gemm.Multiply(a, b);
+        CudaDriver.UsePrimaryContext(0);
+        var handle = Cublas.Create();
+        ulong da = CudaDriver.Allocate(a.Length * sizeof(float)), db = CudaDriver.Allocate(b.Length * sizeof(float)), dc = CudaDriver.Allocate(m * n * sizeof(float));
+        try
+        {
+            CudaDriver.CopyToDevice(da, a.Span);
+            CudaDriver.CopyToDevice(db, b.Span);
+            Cublas.Multiply(handle, da, db, dc, m, n, k);
+            CudaDriver.Synchronize();
+            var result = new float[m * n];
+            CudaDriver.CopyToHost(result, dc);
+            double worst = Enumerable.Range(0, m * n).Max(i => Math.Abs(result[i] - expected.Span[i]) / (1 + Math.Abs(expected.Span[i])));
+            if (worst > 1e-4) throw new InvalidInputException($"cuBLAS's product differs from the CPU's by up to {worst:G3} (relative); float32 rounding allows 1e-4.");
+            return $"a {m}×{k}·{k}×{n} product matches the CPU's within {worst:G2} (relative)";
+        }
+        finally
+        {
+            foreach (ulong pointer in new[] { da, db, dc }) CudaDriver.Free(pointer);
+            Cublas.Destroy(handle);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using IoiBench.Gpu;
+
+namespace IoiBench.Tests.Gpu;
+
+/// <summary>A test that needs NVRTC; skipped, with the reason shown, where the library is not installed.</summary>
+public sealed class NvrtcFactAttribute : FactAttribute
+{
+    public NvrtcFactAttribute()
+    {
+        if (Nvrtc.LibraryName is null) Skip = "NVRTC is not installed (Debian: libnvrtc11.2 from non-free; or the CUDA toolkit)";
+    }
+}
+
+/// <summary>A test that needs an NVIDIA GPU with its driver; skipped, with the reason shown, elsewhere.</summary>
+public sealed class GpuFactAttribute : FactAttribute
+{
+    public GpuFactAttribute()
+    {
+        if (!HasGpu()) Skip = "no NVIDIA GPU with a driver on this machine";
+    }
+
+    private static bool HasGpu()
+    {
+        try
+        {
+            return CudaDriver.LibraryName is not null && CudaDriver.DeviceCount() > 0;
+        }
+        catch (InvalidInputException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>A test of what happens without the NVIDIA driver; skipped where the driver is installed.</summary>
+public sealed class NoDriverFactAttribute : FactAttribute
+{
+    public NoDriverFactAttribute()
+    {
+        if (CudaDriver.LibraryName is not null) Skip = $"the NVIDIA driver is installed ({CudaDriver.LibraryName})";
+    }
+}
