@@ -28,6 +28,9 @@ public sealed class SupervisedDictionary
     /// <summary>The values an attribute took in the fitting prompts.</summary>
     public IReadOnlyCollection<string> Values(IoiAttribute attribute) => _codes[attribute].Keys;
 
+    /// <summary>Every u_f[v] of an attribute, by value.</summary>
+    public IReadOnlyDictionary<string, float[]> Codes(IoiAttribute attribute) => _codes[attribute];
+
     /// <summary>u_f[v]; an error if the value never occurred in the fitting prompts.</summary>
     public ReadOnlySpan<float> Code(IoiAttribute attribute, string value) =>
         _codes[attribute].TryGetValue(value, out var code) ? code

@@ -57,6 +57,9 @@ public sealed class F1Ranking
         return [.. order.OrderByDescending(Key).ThenBy(j => j)];
     }
 
+    /// <summary>The best latent's F1 for a value seen in fitting; 0 when every F1 is undefined.</summary>
+    public double Best(string value) => Scores[value].Where(double.IsFinite).DefaultIfEmpty(0).Max();
+
     /// <summary>The ranking for a value: latents from best to worst F1.</summary>
     public int[] Ranking(string value) => _rankings.TryGetValue(value, out var ranking) ? ranking : [.. Enumerable.Range(0, _latents)];
 

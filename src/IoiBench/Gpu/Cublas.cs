@@ -9,14 +9,12 @@ internal static unsafe class Cublas
     public static readonly string[] LibraryNames = ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so", "cublas64_12.dll", "cublas64_11.dll"];
     private const int MajorVersion = 0, MinorVersion = 1, PatchLevel = 2, NoTranspose = 0;
 
-    private static readonly Lazy<NativeLibraryLoader?> Library = new(() => NativeLibraryLoader.TryLoad(LibraryNames));
+    private static readonly NativeLibraryLoader Library =
+        new(LibraryNames, $"cuBLAS ({LibraryNames[1]} or {LibraryNames[2]}) was not found; install the CUDA toolkit's cuBLAS library.");
 
-    public static string? LibraryName => Library.Value?.Name;
+    public static string? LibraryName => Library.Name;
 
-    private static NativeLibraryLoader Lib => Library.Value
-        ?? throw new InvalidInputException($"cuBLAS ({LibraryNames[1]} or {LibraryNames[2]}) was not found; install the CUDA toolkit's cuBLAS library.");
-
-    private static IntPtr F(string symbol) => Lib.Export(symbol);
+    private static IntPtr F(string symbol) => Library.Export(symbol);
 
     private static void Check(int status, string call)
     {

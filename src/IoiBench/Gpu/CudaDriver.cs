@@ -13,15 +13,13 @@ internal static unsafe class CudaDriver
     public static readonly string[] LibraryNames = ["libcuda.so.1", "libcuda.so", "nvcuda.dll"];
     private const int ComputeCapabilityMajor = 75, ComputeCapabilityMinor = 76;
 
-    private static readonly Lazy<NativeLibraryLoader?> Library = new(() => NativeLibraryLoader.TryLoad(LibraryNames));
+    private static readonly NativeLibraryLoader Library =
+        new(LibraryNames, $"the NVIDIA driver's CUDA library ({LibraryNames[0]}) was not found; install the NVIDIA driver.");
 
     /// <summary>The loaded library, or null when the driver is not installed.</summary>
-    public static string? LibraryName => Library.Value?.Name;
+    public static string? LibraryName => Library.Name;
 
-    private static NativeLibraryLoader Lib => Library.Value
-        ?? throw new InvalidInputException($"the NVIDIA driver's CUDA library ({LibraryNames[0]}) was not found; install the NVIDIA driver.");
-
-    private static IntPtr F(string symbol) => Lib.Export(symbol);
+    private static IntPtr F(string symbol) => Library.Export(symbol);
 
     private static void Check(int status, string call)
     {

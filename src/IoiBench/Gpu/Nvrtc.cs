@@ -12,14 +12,12 @@ internal static unsafe class Nvrtc
     public static readonly string[] LibraryNames =
         ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so", "nvrtc64_120_0.dll", "nvrtc64_112_0.dll"];
 
-    private static readonly Lazy<NativeLibraryLoader?> Library = new(() => NativeLibraryLoader.TryLoad(LibraryNames));
+    private static readonly NativeLibraryLoader Library = new(LibraryNames,
+        $"CUDA's run-time compiler NVRTC ({LibraryNames[1]} or {LibraryNames[2]}) was not found; install the CUDA toolkit's NVRTC library.");
 
-    public static string? LibraryName => Library.Value?.Name;
+    public static string? LibraryName => Library.Name;
 
-    private static NativeLibraryLoader Lib => Library.Value
-        ?? throw new InvalidInputException($"CUDA's run-time compiler NVRTC ({LibraryNames[1]} or {LibraryNames[2]}) was not found; install the CUDA toolkit's NVRTC library.");
-
-    private static IntPtr F(string symbol) => Lib.Export(symbol);
+    private static IntPtr F(string symbol) => Library.Export(symbol);
 
     private static void Check(int status, string call)
     {

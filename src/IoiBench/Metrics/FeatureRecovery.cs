@@ -26,7 +26,7 @@ public static class FeatureRecovery
         foreach (var (value, scores) in f1.Scores.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
             if (!features.TryGetValue(value, out var feature)) continue;
-            double best = scores.Where(double.IsFinite).DefaultIfEmpty(0).Max();
+            double best = f1.Best(value);
             int splitting = scores.Count(s => s >= SplittingThreshold);
             double cosine = Enumerable.Range(0, decoder.Shape[0]).Max(j => (double)System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(decoder.Row(j), feature));
             rows.Add(new ValueRecovery(value, best, splitting, cosine));

@@ -3,7 +3,6 @@ using IoiBench.Metrics;
 using IoiBench.Model;
 using IoiBench.Numerics;
 using IoiBench.Prompts;
-using IoiBench.Saes;
 using IoiBench.Sites;
 
 namespace IoiBench.Runs;
@@ -59,7 +58,6 @@ public sealed class PathologyBenchmark(Gpt2Model model, IoiDataset dataset, Site
             return ((original, reconstruction), "-");
         }
         var (sae, _) = selector.Select(node, attribute, method);
-        var latents = sae.Sae.Encode(ActivationScale.Apply(original, sae.Scale));
-        return ((original, ActivationScale.Undo(sae.Sae.Decode(latents), sae.Scale)), $"{sae.Name}@{sae.Epoch}");
+        return ((original, sae.Reconstruction(sae.Latents(original))), $"{sae.Name}@{sae.Epoch}");
     }
 }

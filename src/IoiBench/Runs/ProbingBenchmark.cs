@@ -3,7 +3,6 @@ using IoiBench.Metrics;
 using IoiBench.Numerics;
 using IoiBench.Probing;
 using IoiBench.Prompts;
-using IoiBench.Saes;
 using IoiBench.Sites;
 
 namespace IoiBench.Runs;
@@ -82,9 +81,8 @@ public sealed class ProbingBenchmark(IoiDataset dataset, SiteActivations train, 
         int[] testLabels = [.. dataset.Test.Select(e => classes.GetValueOrDefault(e.Clean.Prompt.ValueOf(attribute), -1))];
 
         var results = new List<ProbeResult>();
-        void Fit(string method, List<Block> blocks, int? k)
+        void Fit(string method, List<Block> blocks, List<(int Block, int Column)> columns, int? k)
         {
-            var columns = k is { } count ? BestColumns(blocks, trainLabels, classes.Count, count) : AllColumns(blocks);
             var outcome = SparseProbe.Fit(Gather(blocks, columns, b => b.Train), trainLabels, Gather(blocks, columns, b => b.Test), testLabels, classes.Count, options.L2, options.MaxIterations, options.Tolerance);
             results.Add(new ProbeResult(kind, scope, attribute, method, k, columns.Count, classes.Count,
                 k is null ? [] : [.. columns.Select(c => blocks[c.Block].Name(c.Column))], outcome.TrainAccuracy,
@@ -94,8 +92,11 @@ public sealed class ProbingBenchmark(IoiDataset dataset, SiteActivations train, 
         foreach (string method in (string[])["raw", "supervised", .. selector.Variants])
         {
             var blocks = nodes.Select(node => Features(node, attribute, method, n)).ToList();
-            if (method is "raw" or "supervised") Fit(method, blocks, null);
-            foreach (int k in options.Ks) Fit(method, blocks, k);
+            var all = blocks.SelectMany((b, i) => Enumerable.Range(0, b.Train.Shape[1]).Select(c => (i, c))).ToList();
+            if (method is "raw" or "supervised") Fit(method, blocks, all, null);
+            // The k columns, over all blocks, that best separate the classes on train (ties: earlier block, lower column).
+            var scores = blocks.SelectMany(b => SparseProbe.SeparationScores(b.Train, trainLabels, classes.Count)).ToList();
+            foreach (int k in options.Ks) Fit(method, blocks, [.. SparseProbe.Best(scores, k).Select(i => all[i])], k);
         }
         return results;
     }
@@ -131,21 +132,10 @@ public sealed class ProbingBenchmark(IoiDataset dataset, SiteActivations train, 
             default:
             {
                 var (sae, _) = selector.Select(node, attribute, method);
-                return new Block(sae.Sae.Encode(ActivationScale.Apply(trainRaw, sae.Scale)), sae.Sae.Encode(ActivationScale.Apply(testRaw, sae.Scale)),
+                return new Block(sae.Latents(trainRaw), sae.Latents(testRaw),
                     j => $"{node}:{sae.Name}@{sae.Epoch}#{j}");
             }
         }
-    }
-
-    private static List<(int Block, int Column)> AllColumns(List<Block> blocks) =>
-        [.. blocks.SelectMany((b, i) => Enumerable.Range(0, b.Train.Shape[1]).Select(c => (i, c)))];
-
-    /// <summary>The k columns, over all blocks, that best separate the classes on train (ties: earlier block, lower column).</summary>
-    private static List<(int Block, int Column)> BestColumns(List<Block> blocks, int[] labels, int classes, int k)
-    {
-        var all = AllColumns(blocks);
-        var scores = blocks.SelectMany(b => SparseProbe.SeparationScores(b.Train, labels, classes)).ToList();
-        return [.. SparseProbe.Best(scores, k).Select(i => all[i])];
     }
 
     private static Tensor Gather(List<Block> blocks, List<(int Block, int Column)> columns, Func<Block, Tensor> split)

@@ -23,9 +23,7 @@ public sealed class RecoveryBenchmark(SaeSelector selector)
                 var perNode = section.Nodes.Select(node =>
                 {
                     var (sae, ranking) = selector.Select(node, section.Attribute, variant);
-                    var dictionary = selector.Dictionary(node);
-                    var features = dictionary.Values(section.Attribute).ToDictionary(v => v, v => dictionary.Code(section.Attribute, v).ToArray(), StringComparer.Ordinal);
-                    return FeatureRecovery.Measure(ranking, sae.Sae.Parameters["W_dec"], features);
+                    return FeatureRecovery.Measure(ranking, sae.Sae.Parameters["W_dec"], selector.Dictionary(node).Codes(section.Attribute));
                 }).ToList();
                 foreach (var value in perNode.SelectMany(rows => rows.Select(r => r.Value)).Distinct().Order(StringComparer.Ordinal))
                 {

@@ -17,19 +17,15 @@ public static class RunCsv
                     F(s.SupervisedCosine), F(s.BestF1), F(s.LdRecovered), F(s.SpearmanL0), F(s.SpearmanLd), s.Candidates))));
         yield return ("pathology.csv", Table("scope_kind,scope,attribute,method,sae,kl_reconstruction,kl_reconstruction_lo,kl_reconstruction_hi,kl_random,kl_random_lo,kl_random_hi,kl_ratio," +
                                              "ld_change_reconstruction,ld_change_random,ld_change_ratio,relative_error,prompts",
-            run.Pathology.Select(p => Row(K(p.Kind), p.Scope, A(p.Attribute), p.Method, p.Sae, F(p.Values.KlReconstruction.Mean), F(p.Values.KlReconstruction.Lower),
+            run.Pathology.Select(p => Row(ScopeKinds.Name(p.Kind), p.Scope, A(p.Attribute), p.Method, p.Sae, F(p.Values.KlReconstruction.Mean), F(p.Values.KlReconstruction.Lower),
                 F(p.Values.KlReconstruction.Upper), F(p.Values.KlRandom.Mean), F(p.Values.KlRandom.Lower), F(p.Values.KlRandom.Upper), F(p.Values.KlRatio),
                 F(p.Values.LdChangeReconstruction.Mean), F(p.Values.LdChangeRandom.Mean), F(p.Values.LdChangeRatio), F(p.Values.RelativeError), p.Values.KlReconstruction.Count))));
         yield return ("probes.csv", Table("scope_kind,scope,attribute,method,k,features,classes,train_accuracy,test_accuracy,test_accuracy_lo,test_accuracy_hi,chosen",
-            run.Probes.Select(p => Row(K(p.Kind), p.Scope, A(p.Attribute), p.Method, p.K?.ToString(CultureInfo.InvariantCulture) ?? "all", p.Features, p.Classes,
+            run.Probes.Select(p => Row(ScopeKinds.Name(p.Kind), p.Scope, A(p.Attribute), p.Method, p.K?.ToString(CultureInfo.InvariantCulture) ?? "all", p.Features, p.Classes,
                 F(p.TrainAccuracy), F(p.TestAccuracy.Mean), F(p.TestAccuracy.Lower), F(p.TestAccuracy.Upper), string.Join(" ", p.Chosen)))));
         yield return ("recovery.csv", Table("cross_section,attribute,variant,value,best_f1,latents_f1_over_half,max_cosine",
             run.Recovery.Select(r => Row(r.CrossSection, A(r.Attribute), r.Variant, r.Value, F(r.BestF1), F(r.Splitting), F(r.MaxCosine)))));
     }
-
-    public static string ScopeKindName(ScopeKind kind) => kind == ScopeKind.Node ? "node" : "cross_section";
-
-    private static string K(ScopeKind kind) => ScopeKindName(kind);
 
     private static string A(Prompts.IoiAttribute attribute) => attribute.ToString().ToLowerInvariant();
 

@@ -92,7 +92,7 @@ public static class RunJson
             });
             Array("pathology", run.Pathology, r =>
             {
-                json.WriteString("scope_kind", RunCsv.ScopeKindName(r.Kind));
+                json.WriteString("scope_kind", ScopeKinds.Name(r.Kind));
                 json.WriteString("scope", r.Scope);
                 json.WriteString("attribute", A(r.Attribute));
                 json.WriteString("method", r.Method);
@@ -107,7 +107,7 @@ public static class RunJson
             });
             Array("probes", run.Probes, r =>
             {
-                json.WriteString("scope_kind", RunCsv.ScopeKindName(r.Kind));
+                json.WriteString("scope_kind", ScopeKinds.Name(r.Kind));
                 json.WriteString("scope", r.Scope);
                 json.WriteString("attribute", A(r.Attribute));
                 json.WriteString("method", r.Method);
@@ -182,12 +182,7 @@ public static class RunJson
 
     private static IoiAttribute Attribute(JsonElement e) => Enum.Parse<IoiAttribute>(S(e, "attribute"), ignoreCase: true);
 
-    private static ScopeKind Kind(JsonElement e) => S(e, "scope_kind") switch
-    {
-        "node" => ScopeKind.Node,
-        "cross_section" => ScopeKind.CrossSection,
-        var other => throw new FormatException($"unknown scope_kind '{other}'."),
-    };
+    private static ScopeKind Kind(JsonElement e) => ScopeKinds.Parse(S(e, "scope_kind"));
 
     private static Estimate Interval(JsonElement e, string name)
     {

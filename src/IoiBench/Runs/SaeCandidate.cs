@@ -5,6 +5,12 @@ namespace IoiBench.Runs;
 /// <summary>An SAE a node's edits may use: one (λ or k, checkpoint) of one variant, with its activation scale.</summary>
 public sealed record SaeCandidate(string Variant, string Name, int Epoch, string Directory, SparseAutoencoder Sae, float Scale)
 {
+    /// <summary>The latents of raw-scale activations (the SAE reads them divided by its scale).</summary>
+    public Numerics.Tensor Latents(Numerics.Tensor raw) => Sae.Encode(ActivationScale.Apply(raw, Scale));
+
+    /// <summary>The reconstruction from <see cref="Latents"/>, back in the raw scale.</summary>
+    public Numerics.Tensor Reconstruction(Numerics.Tensor latents) => ActivationScale.Undo(Sae.Decode(latents), Scale);
+
     /// <summary>Every checkpoint and the final SAE of each SAE a sweep trained for one node.</summary>
     public static List<SaeCandidate> FromSweep(IEnumerable<SaeSweep.Result> results) =>
         [.. results.SelectMany(r =>

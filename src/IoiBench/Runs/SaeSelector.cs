@@ -53,7 +53,7 @@ public sealed class SaeSelector(Gpt2Model model, IoiDataset dataset, SiteActivat
 
     /// <summary>F1 of the SAE's latents on the train split's clean activations (decisions.md: train contains every value).</summary>
     private F1Ranking Ranking(SiteNode node, IoiAttribute attribute, SaeCandidate sae) =>
-        F1Ranking.Fit(sae.Sae.Encode(ActivationScale.Apply(train.Get(node, PromptVariant.Clean), sae.Scale)),
+        F1Ranking.Fit(sae.Latents(train.Get(node, PromptVariant.Clean)),
             [.. dataset.Train.Select(e => e.Clean.Prompt.ValueOf(attribute))]);
 
     /// <summary>
@@ -85,10 +85,10 @@ public sealed class SaeSelector(Gpt2Model model, IoiDataset dataset, SiteActivat
         double l0 = LatentKernels.CountNonZero(latents.Span) / (double)testClean.Shape[0];
         var ranking = Ranking(node, attribute, best.Candidate);
         var dictionary = Dictionary(node);
-        var codes = dictionary.Values(attribute).Select(v => dictionary.Code(attribute, v).ToArray()).ToList();
+        var codes = dictionary.Codes(attribute).Values.ToList();
         var selection = new NodeSelection(node, attribute, variant, best.Candidate.Name, best.Candidate.Epoch, best.Candidate.Directory,
             best.Distance, options.OracleSelection ? best.Distance : Distance(best.Candidate, test), quality.ExplainedVariance, l0,
-            MeanMaxCosine(best.Candidate.Sae.Parameters["W_dec"], codes), ranking.Scores.Values.Average(f1 => f1.Where(double.IsFinite).DefaultIfEmpty(0).Max()),
+            MeanMaxCosine(best.Candidate.Sae.Parameters["W_dec"], codes), ranking.Scores.Keys.Average(ranking.Best),
             best.Stats.LdRecovered, Spearman.Correlation(distances, [.. scored.Select(s => s.Stats.L0)]),
             Spearman.Correlation(distances, [.. scored.Select(s => Math.Abs(1 - s.Stats.LdRecovered))]), scored.Count);
         _selected[(node, attribute, variant)] = (best.Candidate, ranking, selection);
@@ -134,9 +134,8 @@ public sealed class SaeSelector(Gpt2Model model, IoiDataset dataset, SiteActivat
             for (int p = 0; p < n; p++) average.CopyTo(mean.Row(p));
             _meanAblatedLd[node] = meanLd = MeanLd(PatchedRun.Score(model, prompts, new Dictionary<SiteNode, Tensor> { [node] = mean }));
         }
-        var scaled = ActivationScale.Apply(clean, candidate.Scale);
-        var latents = candidate.Sae.Encode(scaled);
-        var reconstruction = ActivationScale.Undo(candidate.Sae.Decode(latents), candidate.Scale);
+        var latents = candidate.Latents(clean);
+        var reconstruction = candidate.Reconstruction(latents);
         double saeLd = MeanLd(PatchedRun.Score(model, prompts, new Dictionary<SiteNode, Tensor> { [node] = reconstruction }));
         stats = (LatentKernels.CountNonZero(latents.Span) / (double)n, Math.Abs(saeLd - meanLd) / Math.Abs(_selectionCleanLd.Value - meanLd));
         _candidateStats[candidate.Directory] = stats;
@@ -147,5 +146,4 @@ public sealed class SaeSelector(Gpt2Model model, IoiDataset dataset, SiteActivat
     private static double MeanMaxCosine(Tensor decoder, IReadOnlyList<float[]> codes) =>
         Enumerable.Range(0, decoder.Shape[0]).Average(j =>
             codes.Max(code => (double)System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(decoder.Row(j), code)));
-
 }
