@@ -23,6 +23,7 @@ public static class Program
             DictionariesCommand.Create(stdout, stderr),
             TrainCommand.Create(stdout, stderr),
             SynthCommand.Create(stdout, stderr),
+            BenchTrainCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr),
             LeaderboardCommand.Create(stdout),
             ReportCommand.Create(stdout),

@@ -37,6 +37,13 @@ internal static class CommonOptions
         DefaultValueFactory = _ => string.Join(",", IoiBench.Runs.LeaderboardColumns.Default.Select(c => c.Key)),
     };
 
+    /// <summary>--device: where SAEs train.</summary>
+    public static Option<IoiBench.Saes.TrainingDevice> Device() => new("--device")
+    {
+        Description = "Where SAEs train: cpu (default) or cuda (an NVIDIA GPU; 'ioibench device' checks the set-up)",
+        DefaultValueFactory = _ => IoiBench.Saes.TrainingDevice.Cpu,
+    };
+
     public static Option<string?> Cache() => new("--cache") { Description = "Cache directory (default: $IOIBENCH_CACHE or ~/.cache/ioibench)" };
 
     /// <summary>A model's name for files and reports: its directory's name.</summary>

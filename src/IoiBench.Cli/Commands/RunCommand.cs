@@ -25,9 +25,10 @@ internal static class RunCommand
         var columns = CommonOptions.LeaderboardColumns();
         var pathologyPrompts = new Option<int>("--pathology-prompts") { Description = "Test prompts for the error pathology (two forward passes per node and method)", DefaultValueFactory = _ => 500 };
         var probeTrain = new Option<int>("--probe-train") { Description = "Train prompts the probes are fitted on (every test prompt scores them)", DefaultValueFactory = _ => 5000 };
+        var device = CommonOptions.Device();
         var dataset = new DatasetArguments();
         var command = new Command("run", "Run the benchmark end to end and write results/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
-            { model, sites, preset, output, selection, cache, columns, pathologyPrompts, probeTrain };
+            { model, sites, preset, output, selection, cache, columns, pathologyPrompts, probeTrain, device };
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
@@ -44,7 +45,7 @@ internal static class RunCommand
             string directory = parse.GetValue(output) ?? Path.Combine("results", runId);
             var validation = CommonOptions.OpenCache(parse.GetValue(cache)).GetOrExtract(site.Model, site.Dataset, DatasetSplit.Validation, site.Sites.Nodes, progress).Activations;
 
-            var sweep = SaeSweep.Run(recipe, site.Train, site.Test, Path.Combine(directory, "saes"), site.ModelName, progress);
+            var sweep = SaeSweep.Run(recipe, site.Train, site.Test, Path.Combine(directory, "saes"), site.ModelName, progress, device: parse.GetValue(device));
             var candidates = sweep.GroupBy(r => r.Node).ToDictionary(g => g.Key, g => SaeCandidate.FromSweep(g));
             bool oracle = parse.GetValue(selection) == "oracle";
             ulong seed = site.Dataset.Options.Seed;

@@ -14,8 +14,9 @@ internal static class TrainCommand
         var output = new Option<string?>("--output") { Description = "Where the SAEs go (default: saes/MODEL-PRESET)" };
         var cache = CommonOptions.Cache();
         var format = CommonOptions.Format();
+        var device = CommonOptions.Device();
         var dataset = new DatasetArguments();
-        var command = new Command("train", "Train the SAEs of a preset on every node (train split) and score them (test split)") { model, sites, preset, output, cache, format };
+        var command = new Command("train", "Train the SAEs of a preset on every node (train split) and score them (test split)") { model, sites, preset, output, cache, format, device };
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
@@ -25,7 +26,7 @@ internal static class TrainCommand
             var site = SiteData.Load(parse, model, sites, cache, dataset, progress);
             string outputDirectory = parse.GetValue(output) ?? Path.Combine("saes", $"{site.ModelName}-{recipe.Name}");
 
-            var results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress);
+            var results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress, device: parse.GetValue(device));
             bool json = parse.GetValue(format) == OutputFormat.Json;
             if (!json) stdout.WriteLine($"{"node",-16} {"sae",-16} {"EV",7} {"L0",6} {"dead",6}   (test split; dead = fraction of latents silent in the last epoch)");
             foreach (var r in results)

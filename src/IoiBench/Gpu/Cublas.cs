@@ -7,10 +7,10 @@ namespace IoiBench.Gpu;
 internal static unsafe class Cublas
 {
     public static readonly string[] LibraryNames = ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so", "cublas64_12.dll", "cublas64_11.dll"];
-    private const int MajorVersion = 0, MinorVersion = 1, PatchLevel = 2, NoTranspose = 0;
+    private const int MajorVersion = 0, MinorVersion = 1, PatchLevel = 2, NoTranspose = 0, Transpose = 1;
 
     private static readonly NativeLibraryLoader Library =
-        new(LibraryNames, $"cuBLAS ({LibraryNames[1]} or {LibraryNames[2]}) was not found; install the CUDA toolkit's cuBLAS library.");
+        new(LibraryNames, $"cuBLAS ({LibraryNames[0]}, {LibraryNames[1]} or {LibraryNames[2]}) was not found; install the CUDA toolkit's cuBLAS library.");
 
     public static string? LibraryName => Library.Name;
 
@@ -48,5 +48,20 @@ internal static unsafe class Cublas
         float alpha = 1, beta = 0;
         var sgemm = (delegate* unmanaged<IntPtr, int, int, int, int, int, float*, ulong, int, ulong, int, float*, ulong, int, int>)F("cublasSgemm_v2");
         Check(sgemm(handle, NoTranspose, NoTranspose, n, m, k, &alpha, b, n, a, k, &beta, c, n), "cublasSgemm");
+    }
+
+    /// <summary>
+    /// For each of <paramref name="batch"/> products i: C_i = alpha·op(A_i)·op(B_i) + beta·C_i, row-major, with op(A_i) [m, k],
+    /// op(B_i) [k, n] and C_i [m, n]; matrix i of each operand starts i·stride floats after the first. op transposes
+    /// when asked (A stored [k, m], B stored [n, k]).
+    /// </summary>
+    public static void MultiplyBatched(IntPtr handle, bool transA, bool transB, int m, int n, int k, float alpha,
+        ulong a, long strideA, ulong b, long strideB, float beta, ulong c, long strideC, int batch)
+    {
+        var sgemm = (delegate* unmanaged<IntPtr, int, int, int, int, int, float*, ulong, int, long, ulong, int, long, float*, ulong, int, long, int, int>)
+            F("cublasSgemmStridedBatched");
+        // Row-major X [r, c] is column-major Xᵀ with leading dimension c, so C = op(A)·op(B) is Cᵀ = op(B)ᵀ·op(A)ᵀ.
+        Check(sgemm(handle, transB ? Transpose : NoTranspose, transA ? Transpose : NoTranspose, n, m, k, &alpha,
+            b, transB ? k : n, strideB, a, transA ? m : k, strideA, &beta, c, n, strideC, batch), "cublasSgemmStridedBatched");
     }
 }

@@ -84,23 +84,41 @@ internal static unsafe class CudaDriver
 
     public static void Free(ulong pointer) => Check(((delegate* unmanaged<ulong, int>)F("cuMemFree_v2"))(pointer), "cuMemFree");
 
-    public static void CopyToDevice(ulong destination, ReadOnlySpan<float> source)
+    public static void CopyToDevice<T>(ulong destination, ReadOnlySpan<T> source) where T : unmanaged
     {
-        fixed (float* p = source)
-            Check(((delegate* unmanaged<ulong, void*, nuint, int>)F("cuMemcpyHtoD_v2"))(destination, p, (nuint)(source.Length * sizeof(float))), "cuMemcpyHtoD");
+        fixed (T* p = source)
+            Check(((delegate* unmanaged<ulong, void*, nuint, int>)F("cuMemcpyHtoD_v2"))(destination, p, (nuint)(source.Length * sizeof(T))), "cuMemcpyHtoD");
     }
 
-    public static void CopyToHost(Span<float> destination, ulong source)
+    public static void CopyToHost<T>(Span<T> destination, ulong source) where T : unmanaged
     {
-        fixed (float* p = destination)
-            Check(((delegate* unmanaged<void*, ulong, nuint, int>)F("cuMemcpyDtoH_v2"))(p, source, (nuint)(destination.Length * sizeof(float))), "cuMemcpyDtoH");
+        fixed (T* p = destination)
+            Check(((delegate* unmanaged<void*, ulong, nuint, int>)F("cuMemcpyDtoH_v2"))(p, source, (nuint)(destination.Length * sizeof(T))), "cuMemcpyDtoH");
     }
 
-    /// <summary>Loads PTX (JIT-compiled by the driver for this GPU) and returns the named kernel.</summary>
-    public static IntPtr LoadKernel(byte[] ptx, string kernel)
+    public static void Clear(ulong pointer, long bytes) =>
+        Check(((delegate* unmanaged<ulong, byte, nuint, int>)F("cuMemsetD8_v2"))(pointer, 0, (nuint)bytes), "cuMemsetD8");
+
+    /// <summary>Free and total memory of the current context's device, in bytes.</summary>
+    public static (long Free, long Total) MemoryInfo()
     {
-        IntPtr module, function;
+        nuint free, total;
+        Check(((delegate* unmanaged<nuint*, nuint*, int>)F("cuMemGetInfo_v2"))(&free, &total), "cuMemGetInfo");
+        return ((long)free, (long)total);
+    }
+
+    /// <summary>Loads PTX into the current context; the driver compiles it for the GPU at hand.</summary>
+    public static IntPtr LoadModule(byte[] ptx)
+    {
+        IntPtr module;
         fixed (byte* image = ptx) Check(((delegate* unmanaged<IntPtr*, void*, int>)F("cuModuleLoadData"))(&module, image), "cuModuleLoadData");
+        return module;
+    }
+
+    /// <summary>A kernel of a loaded module, by its (extern "C") name.</summary>
+    public static IntPtr Function(IntPtr module, string kernel)
+    {
+        IntPtr function;
         var name = Encoding.UTF8.GetBytes(kernel + "\0");
         fixed (byte* n = name) Check(((delegate* unmanaged<IntPtr*, IntPtr, byte*, int>)F("cuModuleGetFunction"))(&function, module, n), $"cuModuleGetFunction({kernel})");
         return function;

@@ -7,8 +7,8 @@ public sealed record CudaCheck(string Component, bool Ok, string Detail);
 
 /// <summary>
 /// Checks that IoiBench can use this machine's NVIDIA GPU, one link of the chain at a time: the driver and its
-/// devices, NVRTC compiling a kernel, cuBLAS, a kernel launched on the GPU and a cuBLAS product, each result compared
-/// with the CPU's. Every failure names what is missing; checks that need a missing part say so instead of running.
+/// devices, NVRTC compiling kernels, cuBLAS, a kernel launched on the GPU, a cuBLAS product and the batched SAE trainer
+/// for each variant, each result compared with the CPU's. Every failure names what is missing; checks that need a missing part say so instead of running.
 /// </summary>
 public static unsafe class CudaSelfTest
 {
@@ -55,7 +55,8 @@ public static unsafe class CudaSelfTest
         {
             var (major, minor) = Nvrtc.Version();
             ptx = Nvrtc.Compile(KernelSource, "axpy.cu", []);
-            return $"{Nvrtc.LibraryName}, version {major}.{minor}; compiles a kernel to PTX ({ptx.Length} bytes)";
+            int trainer = CudaModule.Compile(BatchedSaeTrainer.KernelFile).Length;
+            return $"{Nvrtc.LibraryName}, version {major}.{minor}; compiles a test kernel and the SAE trainer's kernels to PTX ({trainer} bytes)";
         });
         bool cublas = Try("cublas", () =>
         {
@@ -67,6 +68,14 @@ public static unsafe class CudaSelfTest
         else NotRun("kernel launch", "a GPU with its driver, and NVRTC");
         if (gpu && cublas) Try("cublas product", CublasProduct);
         else NotRun("cublas product", "a GPU with its driver, and cuBLAS");
+        foreach (var (label, specs) in GpuTrainingCheck.Cases)
+        {
+            string component = "train " + label;
+            if (gpu && nvrtc && cublas) Try(component, () => CompareTraining(specs));
+            else NotRun(component, "a GPU with its driver, NVRTC and cuBLAS");
+        }
+        if (gpu && nvrtc && cublas) Try("train sweep", CompareSweep);
+        else NotRun("train sweep", "a GPU with its driver, NVRTC and cuBLAS");
         return checks;
     }
 
@@ -79,7 +88,7 @@ public static unsafe class CudaSelfTest
         var y = Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
         float a = 0.75f;
         CudaDriver.UsePrimaryContext(0);
-        var kernel = CudaDriver.LoadKernel(ptx, "axpy");
+        var kernel = CudaDriver.Function(CudaDriver.LoadModule(ptx), "axpy");
         ulong dx = CudaDriver.Allocate(n * sizeof(float)), dy = CudaDriver.Allocate(n * sizeof(float));
         try
         {
@@ -101,6 +110,26 @@ public static unsafe class CudaSelfTest
             CudaDriver.Free(dx);
             CudaDriver.Free(dy);
         }
+    }
+
+    /// <summary>The batched GPU trainer against the CPU's SAE training (<see cref="GpuTrainingCheck"/>).</summary>
+    private static string CompareTraining(Saes.SaeSpec[] specs)
+    {
+        using var device = CudaDevice.Open();
+        var difference = GpuTrainingCheck.Compare(device, specs);
+        string text = $"parameters within {difference.Parameters:G2}, epoch losses within {difference.Loss:G2} (relative), " +
+                      (difference.SameResamples ? "same resamples" : "DIFFERENT resample counts");
+        return difference.Agrees ? $"the GPU trains as the CPU does after 20 steps: {text}"
+            : throw new InvalidInputException($"the GPU's training differs from the CPU's: {text}; float32 rounding allows 1e-4. Worst: {difference.WorstEpochs}");
+    }
+
+    /// <summary>A small sweep on both devices (<see cref="GpuTrainingCheck.CompareSweep"/>).</summary>
+    private static string CompareSweep()
+    {
+        var (parameters, sameFiles) = GpuTrainingCheck.CompareSweep();
+        string text = $"final parameters within {parameters:G2}, {(sameFiles ? "the same files" : "DIFFERENT files")}";
+        return parameters <= 1e-4 && sameFiles ? $"a sweep of all three variants with checkpoints and resampling gives the CPU's SAEs: {text}"
+            : throw new InvalidInputException($"a GPU sweep differs from the CPU's: {text}; float32 rounding allows 1e-4.");
     }
 
     /// <summary>A 96×80×64 product by cuBLAS against the CPU's, within float32 rounding.</summary>

@@ -13,7 +13,7 @@ internal static unsafe class Nvrtc
         ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so", "nvrtc64_120_0.dll", "nvrtc64_112_0.dll"];
 
     private static readonly NativeLibraryLoader Library = new(LibraryNames,
-        $"CUDA's run-time compiler NVRTC ({LibraryNames[1]} or {LibraryNames[2]}) was not found; install the CUDA toolkit's NVRTC library.");
+        $"CUDA's run-time compiler NVRTC ({LibraryNames[0]}, {LibraryNames[1]} or {LibraryNames[2]}) was not found; install the CUDA toolkit's NVRTC library.");
 
     public static string? LibraryName => Library.Name;
 

@@ -8,6 +8,12 @@ public sealed class Adam(SaeParameters parameters, float beta1 = 0.9f, float bet
     private readonly SaeParameters _m = parameters.ZerosLike(), _v = parameters.ZerosLike();
 
     public int Steps { get; private set; }
+    public float Beta1 => beta1;
+    public float Beta2 => beta2;
+    public float Epsilon => epsilon;
+
+    /// <summary>1 − β^t, the bias correction of a moment after <paramref name="steps"/> steps.</summary>
+    public static float Correction(float beta, int steps) => 1 - MathF.Pow(beta, steps);
 
     /// <summary>The first and second moment estimates of a parameter (for inspection).</summary>
     internal (Numerics.Tensor First, Numerics.Tensor Second) Moments(string name) => (_m[name], _v[name]);
@@ -15,7 +21,7 @@ public sealed class Adam(SaeParameters parameters, float beta1 = 0.9f, float bet
     public void Step(SaeParameters gradients, float learningRate)
     {
         Steps++;
-        float correction1 = 1 - MathF.Pow(beta1, Steps), correction2 = 1 - MathF.Pow(beta2, Steps);
+        float correction1 = Correction(beta1, Steps), correction2 = Correction(beta2, Steps);
         foreach (var (name, parameter) in parameters.Tensors)
         {
             var g = gradients[name].Span;

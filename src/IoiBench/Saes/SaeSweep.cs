@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using IoiBench.Activations;
 using IoiBench.Dictionaries;
+using IoiBench.Gpu;
 using IoiBench.IO;
 using IoiBench.Numerics;
 using IoiBench.Sites;
@@ -19,7 +20,8 @@ namespace IoiBench.Saes;
 /// OUTPUT/NODE/SAE/checkpoints/epoch-N/                             the preset's checkpoints
 /// OUTPUT/NODE/SAE/training-state.safetensors                       while training: what a resumed sweep continues from
 /// </code>
-/// SAEs train in parallel (<see cref="ParallelJobs"/>). SAEs of one node share the scaled data and see the same
+/// On the CPU, SAEs train in parallel (<see cref="ParallelJobs"/>); on a GPU, all SAEs of a variant train in lockstep
+/// (<see cref="BatchedSaeTrainer"/>). SAEs of one node share the scaled data and see the same
 /// batches. Each SAE's random streams depend only on the preset's seed and its place in the sweep, so results do not
 /// depend on the thread count or on what else is trained, and a resumed sweep finishes with the same weights.
 /// </summary>
@@ -48,8 +50,10 @@ public static class SaeSweep
     private sealed record Job(NodeData Data, SaeSpec Spec, int SpecIndex, string Directory);
 
     public static List<Result> Run(TrainingPreset preset, SiteActivations train, SiteActivations test, string outputDirectory, string modelName,
-        IProgress<ProgressUpdate>? progress = null, int? workers = null)
+        IProgress<ProgressUpdate>? progress = null, int? workers = null, TrainingDevice device = TrainingDevice.Cpu, SweepTimings? timings = null)
     {
+        timings ??= new SweepTimings();
+        using var gpu = device == TrainingDevice.Cuda ? CudaDevice.Open() : null;   // before any work: a missing GPU fails fast
         var nodes = train.Nodes.Select((node, index) =>
         {
             var clean = train.Get(node, PromptVariant.Clean);
@@ -77,11 +81,81 @@ public static class SaeSweep
             }
         }
 
-        ParallelJobs.For(jobs.Count, j => results[j] = RunJob(preset, jobs[j], modelName, Report), workers);
+        if (gpu is not null) TrainOnGpu(gpu, preset, jobs, modelName, Report, results, workers, timings);
+        else
+        {
+            timings.Training.Start();
+            ParallelJobs.For(jobs.Count, j => results[j] = TrainOnCpu(preset, jobs[j], modelName, Report), workers);
+            timings.Training.Stop();
+        }
         return [.. results];
     }
 
-    private static Result RunJob(TrainingPreset preset, Job job, string modelName, Action<long, long, bool> report)
+    private static Result TrainOnCpu(TrainingPreset preset, Job job, string modelName, Action<long, long, bool> report)
+    {
+        var started = Start(preset, job, modelName, report);
+        if (started.Finished is { } finished) return finished;
+        var pending = started.Pending!;
+        while (!pending.Run.Finished)
+        {
+            var metrics = pending.Run.RunEpoch();
+            var writing = Stopwatch.StartNew();
+            if (pending.AfterEpoch(metrics, report)) pending.Clock.Written(writing.Elapsed);
+        }
+        return pending.Finish(report);
+    }
+
+    /// <summary>
+    /// Trains the unfinished SAEs in groups that share a variant, options and progress, each group in lockstep on the
+    /// GPU (<see cref="BatchedSaeTrainer"/>); checkpoints, resumable states and the final files are the CPU path's.
+    /// </summary>
+    private static void TrainOnGpu(CudaDevice device, TrainingPreset preset, List<Job> jobs, string modelName, Action<long, long, bool> report, Result[] results, int? workers,
+        SweepTimings timings)
+    {
+        var started = new Started[jobs.Count];
+        ParallelJobs.For(jobs.Count, j => started[j] = Start(preset, jobs[j], modelName, report), workers);
+        var pending = new List<(int Index, PendingJob Job)>();
+        for (int j = 0; j < jobs.Count; j++)
+        {
+            if (started[j].Finished is { } finished) results[j] = finished;
+            else pending.Add((j, started[j].Pending!));
+        }
+        // SAEs that share a variant, its options and their progress train together, as many at a time as fit in 80% of
+        // the GPU's free memory.
+        var groups = pending.GroupBy(p => (p.Job.Spec.Variant, p.Job.Spec.Options, p.Job.Run.EpochsDone))
+            .SelectMany(group => group.Chunk((int)Math.Clamp(device.FreeMemory * 8 / 10 / group.Max(p => BatchedSaeTrainer.BytesPerRun(p.Job.Run)), 1, int.MaxValue)));
+        foreach (var group in groups)
+        {
+            var members = group.ToList();
+            // The group's states are written together, so one clock paces them.
+            var clock = new StateClock();
+            foreach (var (_, job) in members) job.Clock = clock;
+            using var trainer = new BatchedSaeTrainer(device, [.. members.Select(m => m.Job.Run)]);
+            while (!members[0].Job.Run.Finished)
+            {
+                timings.Training.Start();
+                var metrics = trainer.RunEpoch();
+                timings.Training.Stop();
+                timings.Saving.Start();
+                var writing = Stopwatch.StartNew();
+                if (members.Select((m, i) => m.Job.WantsSave(metrics[i])).Any(wants => wants)) trainer.CopyToHost();
+                var wroteState = new bool[members.Count];
+                Parallel.For(0, members.Count, i => wroteState[i] = members[i].Job.AfterEpoch(metrics[i], report));
+                if (wroteState.Any(wrote => wrote)) clock.Written(writing.Elapsed);
+                timings.Saving.Stop();
+            }
+            timings.Finishing.Start();
+            trainer.CopyToHost();
+            ParallelJobs.For(members.Count, i => results[members[i].Index] = members[i].Job.Finish(report), workers);
+            timings.Finishing.Stop();
+        }
+    }
+
+    /// <summary>An SAE of the sweep that is already on disk (<see cref="Finished"/>), or one to train.</summary>
+    private sealed record Started(Result? Finished, PendingJob? Pending);
+
+    /// <summary>Loads a finished SAE, or sets up its training run, restored from its saved state when there is one.</summary>
+    private static Started Start(TrainingPreset preset, Job job, string modelName, Action<long, long, bool> report)
     {
         var (data, spec) = (job.Data, job.Spec);
         ulong stream = (ulong)(data.Index * preset.Saes.Count + job.SpecIndex);
@@ -90,47 +164,99 @@ public static class SaeSweep
         var metadata = new SaeFile.Metadata(modelName, data.Node.ToString(), data.Node.Layer, data.Node.Head,
             $"blocks.{data.Node.Layer}.attn.hook_{data.Node.Hook.ToString().ToLowerInvariant()}", data.Scale) { TrainingFingerprint = fingerprint };
 
-        SparseAutoencoder sae;
-        IReadOnlyList<EpochMetrics> history;
         if (File.Exists(Path.Combine(job.Directory, SaeFile.ConfigFile)))
         {
             var (saved, cfg) = SaeFile.Load(job.Directory);
             if (cfg["ioibench"]?["training_fingerprint"]?.GetValue<string>() != fingerprint)
                 throw new InvalidInputException($"{job.Directory} holds an SAE trained from another preset, seed or data; " +
                                                 "give a new --output or delete it.");
-            (sae, history) = (saved, ReadMetrics(Path.Combine(job.Directory, MetricsFile)));
             report(options.Epochs, 0, true);
+            return new Started(Score(job, saved, ReadMetrics(Path.Combine(job.Directory, MetricsFile))), null);
         }
-        else
-        {
-            sae = Create(spec, data.Train.Shape[1], preset.Width, new DeterministicRandom(preset.Options.Seed, stream));
-            var run = new SaeTrainingRun(sae, data.Train, options);
-            string statePath = Path.Combine(job.Directory, StateFile);
-            if (run.TryRestore(statePath, fingerprint)) report(run.EpochsDone, 0, false);
-            var lastSave = Stopwatch.StartNew();
-            while (!run.Finished)
-            {
-                var metrics = run.RunEpoch();
-                if (!run.Finished) report(1, data.Train.Shape[0], false);   // the last epoch counts once the SAE is saved
-                if (options.Checkpoints.Contains(metrics.Epoch) && metrics.Epoch < options.Epochs)
-                    SaeFile.Save(Path.Combine(job.Directory, "checkpoints", $"epoch-{metrics.Epoch:D4}"), sae, metadata with { Epoch = metrics.Epoch });
-                if (!run.Finished && (lastSave.Elapsed >= StateInterval || options.Checkpoints.Contains(metrics.Epoch)))
-                {
-                    run.SaveState(statePath, fingerprint);
-                    lastSave.Restart();
-                }
-            }
-            history = run.History;
-            AtomicFile.WriteAllText(Path.Combine(job.Directory, MetricsFile), MetricsCsv(history));
-            SaeFile.Save(job.Directory, sae, metadata with { Epoch = options.Epochs });
-            File.Delete(statePath);
-            report(1, data.Train.Shape[0], true);
-        }
+        var sae = Create(spec, data.Train.Shape[1], preset.Width, new DeterministicRandom(preset.Options.Seed, stream));
+        var run = new SaeTrainingRun(sae, data.Train, options);
+        var pending = new PendingJob(job, run, metadata, fingerprint);
+        if (run.TryRestore(pending.StatePath, fingerprint)) report(run.EpochsDone, 0, false);
+        return new Started(null, pending);
+    }
 
+    /// <summary>The test-split scores of a trained SAE.</summary>
+    private static Result Score(Job job, SparseAutoencoder sae, IReadOnlyList<EpochMetrics> history)
+    {
+        var data = job.Data;
         var latents = sae.Encode(data.Test);
         var quality = ReconstructionQuality.Measure(data.Test, sae.Decode(latents));
         double l0 = LatentKernels.CountNonZero(latents.Span) / (double)data.Test.Shape[0];
-        return new Result(data.Node, spec, job.Directory, data.Scale, history, quality, l0);
+        return new Result(data.Node, job.Spec, job.Directory, data.Scale, history, quality, l0);
+    }
+
+    /// <summary>
+    /// Paces the resumable states of one SAE, or of a GPU group written together: every 30 s, but never so often that
+    /// writing them takes more than a tenth of the time. The decision for an epoch is taken once and kept, so every SAE
+    /// of a group agrees.
+    /// </summary>
+    private sealed class StateClock
+    {
+        private readonly Lock _lock = new();
+        private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
+        private TimeSpan _lastWrite;
+        private int _decidedEpoch = -1;
+        private bool _decision;
+
+        public bool DueAt(int epoch)
+        {
+            lock (_lock)
+            {
+                if (epoch == _decidedEpoch) return _decision;
+                _decidedEpoch = epoch;
+                _decision = _sinceWrite.Elapsed >= TimeSpan.FromTicks(Math.Max(StateInterval.Ticks, 10 * _lastWrite.Ticks));
+                if (_decision) _sinceWrite.Restart();
+                return _decision;
+            }
+        }
+
+        /// <summary>How long the last states took to write (wall-clock).</summary>
+        public void Written(TimeSpan took)
+        {
+            lock (_lock) _lastWrite = took;
+        }
+    }
+
+    /// <summary>An SAE in training: after each epoch it writes its checkpoints and, when its clock says so, its resumable state.</summary>
+    private sealed class PendingJob(Job job, SaeTrainingRun run, SaeFile.Metadata metadata, string fingerprint)
+    {
+        public StateClock Clock { get; set; } = new();
+        public SaeTrainingRun Run => run;
+        public SaeSpec Spec => job.Spec;
+        public string StatePath => Path.Combine(job.Directory, StateFile);
+
+        private bool IsCheckpoint(EpochMetrics metrics) => run.Options.Checkpoints.Contains(metrics.Epoch) && metrics.Epoch < run.Options.Epochs;
+
+        private bool StateDue(EpochMetrics metrics) => !run.Finished && (Clock.DueAt(metrics.Epoch) | run.Options.Checkpoints.Contains(metrics.Epoch));
+
+        /// <summary>Whether <see cref="AfterEpoch"/> will write files from the SAE's parameters.</summary>
+        public bool WantsSave(EpochMetrics metrics) => IsCheckpoint(metrics) || StateDue(metrics);
+
+        /// <summary>Writes what is due after an epoch; true when that included the resumable state.</summary>
+        public bool AfterEpoch(EpochMetrics metrics, Action<long, long, bool> report)
+        {
+            if (!run.Finished) report(1, run.Data.Shape[0], false);   // the last epoch counts once the SAE is saved
+            if (IsCheckpoint(metrics))
+                SaeFile.Save(Path.Combine(job.Directory, "checkpoints", $"epoch-{metrics.Epoch:D4}"), run.Sae, metadata with { Epoch = metrics.Epoch });
+            if (!StateDue(metrics)) return false;
+            run.SaveState(StatePath, fingerprint);
+            return true;
+        }
+
+        /// <summary>Writes the final SAE and its metrics, drops the resumable state, and scores the SAE on the test split.</summary>
+        public Result Finish(Action<long, long, bool> report)
+        {
+            AtomicFile.WriteAllText(Path.Combine(job.Directory, MetricsFile), MetricsCsv(run.History));
+            SaeFile.Save(job.Directory, run.Sae, metadata with { Epoch = run.Options.Epochs });
+            File.Delete(StatePath);
+            report(1, run.Data.Shape[0], true);
+            return Score(job, run.Sae, run.History);
+        }
     }
 
     private static string Hash(Tensor data) => Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(data.Span)));

@@ -11,6 +11,12 @@ public sealed record EpochMetrics(int Epoch, double Loss, double Reconstruction,
     double FractionDead, double ExplainedVariance, double LearningRate, int Resampled = 0);
 
 /// <summary>
+/// What an epoch's batches added up: Σ over batches of (loss term × batch size) for the total loss, the reconstruction
+/// error, the sparsity term and L0; and which latents were nonzero on at least one example.
+/// </summary>
+public sealed record EpochTotals(double Loss, double Reconstruction, double Sparsity, double L0, bool[] Fired);
+
+/// <summary>
 /// One SAE being trained: the SAE, its Adam state and the epochs done so far. Each epoch's shuffle and each resample
 /// draw from a random stream of (seed, epoch) alone, so a run restored from <see cref="SaveState"/> continues exactly
 /// as if it had never stopped.
@@ -43,18 +49,17 @@ public sealed class SaeTrainingRun
             for (int i = 0; i < mean.Length; i++) sae.Parameters["b_dec"].Span[i] = (float)mean[i];
     }
 
-    /// <summary>Trains one epoch (then resamples dead latents if this epoch is on the schedule) and returns its metrics.</summary>
-    public EpochMetrics RunEpoch(IProgress<long>? examplesDone = null)
+    /// <summary>Trains one epoch on the CPU (then resamples dead latents if this epoch is on the schedule) and returns its metrics.</summary>
+    public EpochMetrics RunEpoch()
     {
-        int n = _data.Shape[0], d = _data.Shape[1], epoch = EpochsDone;
-        var order = Shuffle(n, new DeterministicRandom(Options.Seed, stream: (ulong)epoch));
-        float rate = Options.LearningRateAt(epoch);
+        var (order, rate) = StartEpoch();
+        int d = _data.Shape[1];
         var gradients = Sae.Parameters.ZerosLike();
         var fired = new bool[Sae.DSae];
         double loss = 0, reconstruction = 0, sparsity = 0, l0 = 0;
-        for (int start = 0; start < n; start += Options.BatchSize)
+        for (int start = 0; start < order.Length; start += Options.BatchSize)
         {
-            int size = Math.Min(Options.BatchSize, n - start);
+            int size = Math.Min(Options.BatchSize, order.Length - start);
             var batch = new Tensor(size, d);
             for (int r = 0; r < size; r++) _data.Row(order[start + r]).CopyTo(batch.Row(r));
             gradients.Clear();
@@ -65,18 +70,40 @@ public sealed class SaeTrainingRun
             Sae.AfterStep();
             loss += result.Total * size; reconstruction += result.Reconstruction * size;
             sparsity += result.Sparsity * size; l0 += result.L0 * size;
-            examplesDone?.Report(size);
         }
-        var dead = Enumerable.Range(0, Sae.DSae).Where(j => !fired[j]).ToList();
-        if (Sae is TopKSae { AuxK: > 0 } topK) topK.DeadLatents = [.. fired.Select(f => !f)];
+        return FinishEpoch(new EpochTotals(loss, reconstruction, sparsity, l0, fired));
+    }
+
+    /// <summary>The training data, [n, d_in].</summary>
+    internal Tensor Data => _data;
+
+    /// <summary>
+    /// The next epoch's order of the training rows and its learning rate: the order depends only on (seed, epoch), so
+    /// every backend and every resumed run sees the same batches.
+    /// </summary>
+    public (int[] Order, float LearningRate) StartEpoch() =>
+        (Shuffle(_data.Shape[0], new DeterministicRandom(Options.Seed, stream: (ulong)EpochsDone)), Options.LearningRateAt(EpochsDone));
+
+    /// <summary>Whether dead latents are resampled after the epoch now running (the SAE's parameters are needed on the host).</summary>
+    public bool ResamplesAfterEpoch => Options.ResampleAfterEpochs.Contains(EpochsDone) && Sae is VanillaSae or GatedSae;
+
+    /// <summary>
+    /// Ends the epoch started by <see cref="StartEpoch"/>, given what its batches summed (each batch's loss terms times
+    /// its size) and which latents fired: marks dead latents, resamples them if on the schedule, records the metrics.
+    /// </summary>
+    public EpochMetrics FinishEpoch(EpochTotals totals)
+    {
+        int n = _data.Shape[0], epoch = EpochsDone;
+        var dead = Enumerable.Range(0, Sae.DSae).Where(j => !totals.Fired[j]).ToList();
+        if (Sae is TopKSae { AuxK: > 0 } topK) topK.DeadLatents = [.. totals.Fired.Select(f => !f)];
         int resampled = 0;
-        if (Options.ResampleAfterEpochs.Contains(epoch) && Sae is VanillaSae or GatedSae)
+        if (ResamplesAfterEpoch)
         {
             DeadLatentResampler.Resample(Sae, Optimizer, _data, dead, new DeterministicRandom(Options.Seed, stream: (1UL << 32) | (uint)epoch));
             resampled = dead.Count;
         }
-        var metrics = new EpochMetrics(epoch + 1, loss / n, reconstruction / n, sparsity / n, l0 / n, dead.Count / (double)Sae.DSae,
-            1 - reconstruction / n / _meanVariance, rate, resampled);
+        var metrics = new EpochMetrics(epoch + 1, totals.Loss / n, totals.Reconstruction / n, totals.Sparsity / n, totals.L0 / n,
+            dead.Count / (double)Sae.DSae, 1 - totals.Reconstruction / n / _meanVariance, Options.LearningRateAt(epoch), resampled);
         _history.Add(metrics);
         return metrics;
     }

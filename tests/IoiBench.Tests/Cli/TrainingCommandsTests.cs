@@ -46,4 +46,22 @@ public class TrainingCommandsTests
         Assert.Equal(2.0, lines[1].GetProperty("l0").GetDouble(), 6);
         Assert.All(lines, l => Assert.True(File.Exists(Path.Combine(l.GetProperty("path").GetString()!, "cfg.json"))));
     }
+
+    [Fact]
+    public void BenchTrainTimesASweepOnRandomActivationsAndLeavesNothingBehind()
+    {
+        using var dir = new TestPaths.TempDirectory();
+        File.WriteAllText(dir.File("sites.yaml"), "model: tiny\nnodes: [z@1.1@end, q@1.0@end]\ncross_sections: []\n");
+        File.WriteAllText(dir.File("p.yaml"), "width: 16\nbatch_size: 32\nepochs: 10\nlearning_rate: 0.001\ncheckpoints: [1, 5]\n" +
+            "variants:\n  vanilla:\n    l1: [1]\n  topk:\n    k: [2, 4]\n");
+        var (code, output, _) = CliRunner.Run("bench-train", "--config", dir.File("p.yaml"), "--sites", dir.File("sites.yaml"), "--examples", "100",
+            "--dimension", "8", "--epochs", "2", "--format", "json");
+        Assert.Equal(0, code);
+        var line = Assert.Single(JsonLines(output));
+        Assert.Equal(6, line.GetProperty("saes").GetInt32());   // 2 nodes × 3 SAEs
+        Assert.Equal(2, line.GetProperty("epochs").GetInt32());
+        Assert.Equal("cpu", line.GetProperty("device").GetString());
+        Assert.True(line.GetProperty("projected_seconds").GetDouble() >= line.GetProperty("seconds").GetDouble());
+        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), $"ioibench-bench-train-{Environment.ProcessId}")));
+    }
 }

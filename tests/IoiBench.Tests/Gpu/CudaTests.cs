@@ -33,6 +33,34 @@ public class CudaTests
         Assert.Contains("error", error.Message);
     }
 
+    [NvrtcFact]
+    public void TheSaeTrainerKernelsCompileForTheWidthsTheTrainerAsksFor()
+    {
+        string[] kernels = ["gather_batch", "subtract_bias", "vanilla_activate", "gated_activate", "topk_activate", "topk_decode",
+            "topk_latent_gradients", "residual", "relu_backward", "gated_backward", "column_sums", "normalise_rows", "adam", "accumulate_stats"];
+        foreach (int slots in new[] { 1, 16, 32 })
+        {
+            string ptx = System.Text.Encoding.UTF8.GetString(CudaModule.Compile(BatchedSaeTrainer.KernelFile, defines: [$"LATENT_SLOTS={slots}"]));
+            Assert.All(kernels, kernel => Assert.Contains($".entry {kernel}(", ptx));
+        }
+        // Every kernel the trainer launches is one of them.
+        string trainer = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "src", "IoiBench", "Gpu", "BatchedSaeTrainer.cs"));
+        var launched = System.Text.RegularExpressions.Regex.Matches(trainer, "(?:Launch|LaunchElementwise|LaunchPerRow)\\(\"(\\w+)\"").Select(m => m.Groups[1].Value).ToHashSet();
+        Assert.Equal(kernels.Order(), launched.Order());
+    }
+
+    [NoDriverFact]
+    public void TrainingOnCudaWithoutTheDriverFailsBeforeWritingAnythingAndNamesWhatIsMissing()
+    {
+        using var dir = new TestPaths.TempDirectory();
+        File.WriteAllText(dir.File("sites.yaml"), "model: tiny\nnodes: [z@1.1@end]\ncross_sections: []\n");
+        var (code, _, error) = CliRunner.Run("bench-train", "--sites", dir.File("sites.yaml"), "--device", "cuda", "--examples", "100", "--epochs", "1");
+        Assert.Equal(2, code);
+        Assert.Contains("--device cuda", error);
+        Assert.Contains("libcuda.so.1", error);
+        Assert.Contains("ioibench device", error);
+    }
+
     [GpuFact]
     public void OnAGpuEveryCheckPassesAgainstTheCpu()
     {

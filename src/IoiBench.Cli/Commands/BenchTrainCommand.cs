@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Diagnostics;
+using IoiBench.Activations;
+using IoiBench.Numerics;
+using IoiBench.Saes;
+
+namespace IoiBench.Cli.Commands;
+
+/// <summary>
+/// <c>ioibench bench-train</c>: times an SAE sweep on random activations shaped like a sites file's (one SAE per node
+/// and preset entry), on the CPU or a GPU, and projects the preset's full length from the epochs run. Needs no model.
+/// </summary>
+internal static class BenchTrainCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var preset = CommonOptions.Preset("makelov2024");
+        var sites = new Option<string>("--sites")
+        {
+            Description = "Sites file whose nodes get one SAE per preset entry (default: models/gpt2-small/sites.yaml, 55 nodes)",
+            DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml"),
+        };
+        var examples = new Option<int>("--examples") { Description = "Training activations per node (the reference: 20,000)", DefaultValueFactory = _ => 20_000 };
+        var dimension = new Option<int>("--dimension") { Description = "Activation size (GPT-2 small's d_head: 64)", DefaultValueFactory = _ => 64 };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs to run (default: the preset's)" };
+        var device = CommonOptions.Device();
+        var format = CommonOptions.Format();
+        var command = new Command("bench-train", "Time an SAE sweep on random activations of a sites file's shapes, on the CPU or a GPU")
+            { preset, sites, examples, dimension, epochs, device, format };
+        command.SetAction(parse =>
+        {
+            var recipe = Defaults.LoadPreset(parse.GetValue(preset)!);
+            int n = parse.GetValue(examples), d = parse.GetValue(dimension), presetEpochs = recipe.Options.Epochs;
+            int runEpochs = parse.GetValue(epochs) ?? presetEpochs;
+            if (n < 1 || d < 1 || runEpochs < 1) throw new InvalidInputException("--examples, --dimension and --epochs must be positive.");
+            var nodes = IoiBench.Sites.SitesFile.Load(parse.GetValue(sites)!).Nodes;
+            var timed = recipe with
+            {
+                Options = recipe.Options with
+                {
+                    Epochs = runEpochs,
+                    ResampleAfterEpochs = [.. recipe.Options.ResampleAfterEpochs.Where(e => e < runEpochs - 1)],
+                    Checkpoints = [.. recipe.Options.Checkpoints.Where(e => e <= runEpochs)],
+                },
+            };
+
+            var progress = new ConsoleProgress(stderr);
+            SiteActivations Random(int rows, ulong seed) => new(nodes, rows, nodes.Select((node, i) =>
+            {
+                var rng = new DeterministicRandom(seed, (ulong)i);
+                var values = new Tensor(rows, d);
+                for (int j = 0; j < values.Length; j++) values.Span[j] = (float)rng.NextGaussian();
+                return KeyValuePair.Create(PromptVariants.Key(PromptVariant.Clean, node), values);
+            }).ToDictionary());
+            var train = Random(n, 1);
+            var test = Random(Math.Max(n / 4, 1), 2);
+
+            string output = Path.Combine(Path.GetTempPath(), $"ioibench-bench-train-{Environment.ProcessId}");
+            var clock = Stopwatch.StartNew();
+            var timings = new SweepTimings();
+            try
+            {
+                SaeSweep.Run(timed, train, test, output, "random", progress, device: parse.GetValue(device), timings: timings);
+            }
+            finally
+            {
+                if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
+            }
+            double seconds = clock.Elapsed.TotalSeconds, training = timings.Training.Elapsed.TotalSeconds;
+            double projected = seconds + (training + timings.Saving.Elapsed.TotalSeconds) / runEpochs * (presetEpochs - runEpochs);
+            int saes = nodes.Count * recipe.Saes.Count;
+            if (parse.GetValue(format) == OutputFormat.Json)
+                stdout.WriteLine(CommonOptions.JsonLine(j =>
+                {
+                    j.WriteString("preset", recipe.Name);
+                    j.WriteString("device", parse.GetValue(device).ToString().ToLowerInvariant());
+                    j.WriteNumber("saes", saes);
+                    j.WriteNumber("examples", n);
+                    j.WriteNumber("epochs", runEpochs);
+                    j.WriteNumber("seconds", seconds);
+                    j.WriteNumber("training_seconds", training);
+                    j.WriteNumber("saving_seconds", timings.Saving.Elapsed.TotalSeconds);
+                    j.WriteNumber("finishing_seconds", timings.Finishing.Elapsed.TotalSeconds);
+                    j.WriteNumber("projected_seconds", projected);
+                }));
+            else
+            {
+                stdout.WriteLine($"{saes} SAEs ({nodes.Count} nodes × {recipe.Saes.Count}), {n} examples of {d} floats, batch {recipe.Options.BatchSize}, " +
+                                 $"on {parse.GetValue(device).ToString().ToLowerInvariant()}: {runEpochs} epochs in {seconds:F1} s");
+                stdout.WriteLine($"  training {training:F1} s ({training / runEpochs * 1000:F0} ms per epoch of all SAEs), saving between epochs " +
+                                 $"{timings.Saving.Elapsed.TotalSeconds:F1} s, final files and test scores {timings.Finishing.Elapsed.TotalSeconds:F1} s, " +
+                                 $"set-up {seconds - training - timings.Saving.Elapsed.TotalSeconds - timings.Finishing.Elapsed.TotalSeconds:F1} s");
+                if (runEpochs < presetEpochs)
+                    stdout.WriteLine($"projected for the preset's {presetEpochs} epochs (training and saving per epoch as measured): {projected / 60:F1} min");
+            }
+            return 0;
+        });
+        return command;
+    }
+}

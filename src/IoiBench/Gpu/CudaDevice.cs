@@ -1,0 +1,64 @@
+namespace IoiBench.Gpu;
+
+/// <summary>
+/// GPU 0 made ready for work: its primary context current on this thread, a cuBLAS handle on it, and the kernels of
+/// the given embedded source files compiled for it. <see cref="Open"/> fails with one message that names what is
+/// missing (driver, GPU, NVRTC or cuBLAS).
+/// </summary>
+internal sealed class CudaDevice : IDisposable
+{
+    private readonly Dictionary<string, CudaModule> _modules = new(StringComparer.Ordinal);
+
+    public CudaDriver.DeviceInfo Info { get; }
+    public IntPtr Blas { get; private set; }
+
+    private CudaDevice(CudaDriver.DeviceInfo info, IntPtr blas)
+    {
+        Info = info;
+        Blas = blas;
+    }
+
+    public static CudaDevice Open()
+    {
+        try
+        {
+            if (CudaDriver.DeviceCount() == 0) throw new InvalidInputException($"{CudaDriver.LibraryName} sees no GPU.");
+            var info = CudaDriver.Describe(0);
+            Nvrtc.Version();
+            CudaDriver.UsePrimaryContext(0);
+            return new CudaDevice(info, Cublas.Create());
+        }
+        catch (InvalidInputException e)
+        {
+            throw new InvalidInputException($"--device cuda: {e.Message} Run 'ioibench device' to check the CUDA set-up.");
+        }
+    }
+
+    /// <summary>GPU memory not in use, in bytes.</summary>
+    public long FreeMemory => CudaDriver.MemoryInfo().Free;
+
+    /// <summary>The kernels of an embedded source file with the given definitions, compiled on first use.</summary>
+    public CudaModule Module(string fileName, params string[] defines)
+    {
+        string key = string.Join(" ", [fileName, .. defines]);
+        if (!_modules.TryGetValue(key, out var module))
+        {
+            try
+            {
+                _modules[key] = module = CudaModule.Load(fileName, (Info.Major, Info.Minor), defines);
+            }
+            catch (InvalidInputException e)
+            {
+                throw new InvalidInputException($"--device cuda: {e.Message}");
+            }
+        }
+        return module;
+    }
+
+    public void Dispose()
+    {
+        if (Blas == IntPtr.Zero) return;
+        Cublas.Destroy(Blas);
+        Blas = IntPtr.Zero;
+    }
+}
