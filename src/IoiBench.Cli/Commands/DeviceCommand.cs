@@ -5,14 +5,15 @@ namespace IoiBench.Cli.Commands;
 
 /// <summary>
 /// <c>ioibench device</c>: whether IoiBench can use this machine's NVIDIA GPU — driver and devices, NVRTC, cuBLAS, a
-/// kernel launch and a cuBLAS product checked against the CPU. Exit code 0 when everything works, 1 otherwise.
+/// kernel launch, a cuBLAS product, and SAE training (each variant and a small sweep) checked against the CPU. Exit code
+/// 0 when everything works, 1 otherwise.
 /// </summary>
 internal static class DeviceCommand
 {
     public static Command Create(TextWriter stdout)
     {
         var format = CommonOptions.Format();
-        var command = new Command("device", "Check the NVIDIA GPU: driver, devices, NVRTC, cuBLAS, a kernel and a product against the CPU") { format };
+        var command = new Command("device", "Check the NVIDIA GPU: driver, devices, NVRTC, cuBLAS, a kernel, a product and SAE training against the CPU") { format };
         command.SetAction(parse =>
         {
             var checks = CudaSelfTest.Run();

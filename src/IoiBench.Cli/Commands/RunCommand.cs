@@ -60,7 +60,8 @@ internal static class RunCommand
 
             var provenance = new RunProvenance(runId, site.ModelName, site.Model.ContentHash, site.Dataset.Hash, site.Dataset.Options.Seed, recipe.Name,
                 Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(presetPath))), oracle ? "test (oracle)" : "validation",
-                typeof(RunCommand).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow);
+                typeof(RunCommand).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow,
+                string.Join(" and ", sweep.Select(r => r.TrainedOn).Distinct().Order()));
             RunReport.Write(directory, new RunResults(provenance, results, [.. selector.Selections], pathology, probes, recovery), leaderboardColumns);
 
             stdout.WriteLine($"{"cross-section",-22} {"method",-12} {"variant",-8} {"edit acc",9} {"weight rm",9}");

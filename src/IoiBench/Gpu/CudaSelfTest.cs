@@ -8,7 +8,8 @@ public sealed record CudaCheck(string Component, bool Ok, string Detail);
 /// <summary>
 /// Checks that IoiBench can use this machine's NVIDIA GPU, one link of the chain at a time: the driver and its
 /// devices, NVRTC compiling kernels, cuBLAS, a kernel launched on the GPU, a cuBLAS product and the batched SAE trainer
-/// for each variant, each result compared with the CPU's. Every failure names what is missing; checks that need a missing part say so instead of running.
+/// for each variant and for a small sweep, each result compared with the CPU's. Every failure names what is missing;
+/// checks that need a missing part say so instead of running.
 /// </summary>
 public static unsafe class CudaSelfTest
 {

@@ -30,7 +30,7 @@ public static class RunHtmlReport
                         ".plots{display:flex;flex-wrap:wrap;gap:12px}.note{color:#555;font-size:13px}summary{cursor:pointer;margin:6px 0}</style></head><body>");
         html.AppendLine($"<h1>IoiBench: {E(p.RunId)}</h1>");
         html.AppendLine($"<p class=\"note\">Model <code>{E(p.Model)}</code> ({E(p.ModelHash[..12])}), dataset {E(p.DatasetHash[..12])}, " +
-                        $"seed {p.Seed}, preset <code>{E(p.Preset)}</code>, SAE selection on {E(p.Selection)}, " +
+                        $"seed {p.Seed}, preset <code>{E(p.Preset)}</code>, SAEs trained on {E(p.SaeTraining)}, SAE selection on {E(p.Selection)}, " +
                         $"IoiBench {E(p.Version)}, finished {p.Finished:u}. Intervals: 95% bootstrap over test prompts. " +
                         "Every metric is defined in docs/metrics.md.</p>");
         EditPlots(html, run);

@@ -17,7 +17,7 @@ public static class Leaderboard
         md.AppendLine($"# Leaderboard: {p.RunId}");
         md.AppendLine();
         md.AppendLine($"Model `{p.Model}` ({p.ModelHash[..12]}), preset `{p.Preset}`, seed {p.Seed}, " +
-                      $"SAE selection on {p.Selection}. Edit accuracy: the edited run's argmax over the vocabulary agrees with " +
+                      $"SAEs trained on {p.SaeTraining}, SAE selection on {p.Selection}. Edit accuracy: the edited run's argmax over the vocabulary agrees with " +
                       "the counterfactual-patched run's. Weight removed: the share of the clean reconstruction the edit took out " +
                       "(supervised: the attribute's weight). Brackets: 95% bootstrap intervals over the test prompts. " +
                       "Every column is defined in docs/metrics.md.");
@@ -31,7 +31,8 @@ public static class Leaderboard
     {
         var md = new StringBuilder("# Leaderboard\n\n");
         md.AppendLine(string.Join("\n", runs.Select(r => $"- `{r.Provenance.RunId}`: model `{r.Provenance.Model}` ({r.Provenance.ModelHash[..12]}), " +
-                                                         $"preset `{r.Provenance.Preset}`, seed {r.Provenance.Seed}, selection on {r.Provenance.Selection}")));
+                                                         $"preset `{r.Provenance.Preset}`, seed {r.Provenance.Seed}, SAEs trained on {r.Provenance.SaeTraining}, " +
+                                                         $"selection on {r.Provenance.Selection}")));
         AppendTables(md, runs, columns);
         return md.ToString();
     }

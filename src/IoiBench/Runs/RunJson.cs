@@ -56,6 +56,7 @@ public static class RunJson
             json.WriteString("preset", p.Preset);
             json.WriteString("preset_hash", p.PresetHash);
             json.WriteString("selection", p.Selection);
+            json.WriteString("sae_training", p.SaeTraining);
             json.WriteString("version", p.Version);
             json.WriteString("finished", p.Finished.ToString("O", CultureInfo.InvariantCulture));
             json.WriteEndObject();
@@ -150,7 +151,8 @@ public static class RunJson
                 throw new InvalidInputException($"{path}: schema_version {version}; this IoiBench reads version {SchemaVersion} (rerun `ioibench run` to rewrite it).");
             var p = root.GetProperty("provenance");
             var provenance = new RunProvenance(S(p, "run_id"), S(p, "model"), S(p, "model_hash"), S(p, "dataset_hash"), p.GetProperty("seed").GetUInt64(),
-                S(p, "preset"), S(p, "preset_hash"), S(p, "selection"), S(p, "version"), DateTimeOffset.Parse(S(p, "finished"), CultureInfo.InvariantCulture));
+                S(p, "preset"), S(p, "preset_hash"), S(p, "selection"), S(p, "version"), DateTimeOffset.Parse(S(p, "finished"), CultureInfo.InvariantCulture),
+                p.TryGetProperty("sae_training", out var training) ? training.GetString() ?? "unknown" : "unknown");
             var edits = Items(root, "edits", e => new EditResult(S(e, "cross_section"), S(e, "label"), Attribute(e), S(e, "method"), S(e, "variant"),
                 Interval(e, "edit_accuracy"), Interval(e, "weight_removed"), Interval(e, "logit_diff"), Interval(e, "ioi_accuracy")));
             var selections = Items(root, "selections", s => new NodeSelection(SiteNode.Parse(S(s, "node")), Attribute(s), S(s, "variant"), S(s, "sae"),

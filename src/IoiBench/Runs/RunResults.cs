@@ -1,8 +1,11 @@
 namespace IoiBench.Runs;
 
-/// <summary>Where a run came from: enough to tell whether two runs are comparable.</summary>
+/// <summary>
+/// Where a run came from: enough to tell whether two runs are comparable. <see cref="SaeTraining"/>: where its SAEs
+/// were trained ("cpu", "cuda", both joined by " and ", or "unknown" for SAEs saved before this was recorded).
+/// </summary>
 public sealed record RunProvenance(string RunId, string Model, string ModelHash, string DatasetHash, ulong Seed, string Preset, string PresetHash,
-    string Selection, string Version, DateTimeOffset Finished);
+    string Selection, string Version, DateTimeOffset Finished, string SaeTraining);
 
 /// <summary>Everything a run measured: what run.json holds and every report is drawn from.</summary>
 public sealed record RunResults(RunProvenance Provenance, IReadOnlyList<EditResult> Edits, IReadOnlyList<NodeSelection> Selections,

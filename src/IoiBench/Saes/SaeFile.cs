@@ -25,6 +25,9 @@ public static class SaeFile
 
         /// <summary>A hash of everything the SAE was trained from (preset, data, seed): a sweep never reuses a stale SAE.</summary>
         public string? TrainingFingerprint { get; init; }
+
+        /// <summary>Where the SAE's training finished ("cpu" or "cuda"): the two agree within float32 rounding, not bit for bit.</summary>
+        public string? TrainingDevice { get; init; }
     }
 
     public static void Save(string directory, SparseAutoencoder sae, Metadata metadata)
@@ -38,6 +41,7 @@ public static class SaeFile
         };
         if (metadata.Epoch is { } epoch) ioibench["epoch"] = epoch;
         if (metadata.TrainingFingerprint is { } fingerprint) ioibench["training_fingerprint"] = fingerprint;
+        if (metadata.TrainingDevice is { } device) ioibench["training_device"] = device;
         var cfg = new JsonObject
         {
             ["d_in"] = sae.DIn,

@@ -27,8 +27,9 @@ namespace IoiBench.Saes;
 /// </summary>
 public static class SaeSweep
 {
+    /// <summary>One trained SAE; <see cref="TrainedOn"/> is "cpu", "cuda", or "unknown" for a file older than the field.</summary>
     public sealed record Result(SiteNode Node, SaeSpec Spec, string Directory, float Scale, IReadOnlyList<EpochMetrics> History,
-        ReconstructionQuality Test, double TestL0)
+        ReconstructionQuality Test, double TestL0, string TrainedOn)
     {
         public EpochMetrics LastEpoch => History[^1];
     }
@@ -85,15 +86,15 @@ public static class SaeSweep
         else
         {
             timings.Training.Start();
-            ParallelJobs.For(jobs.Count, j => results[j] = TrainOnCpu(preset, jobs[j], modelName, Report), workers);
+            ParallelJobs.For(jobs.Count, j => results[j] = TrainOnCpu(preset, jobs[j], modelName, TrainingDevice.Cpu, Report), workers);
             timings.Training.Stop();
         }
         return [.. results];
     }
 
-    private static Result TrainOnCpu(TrainingPreset preset, Job job, string modelName, Action<long, long, bool> report)
+    private static Result TrainOnCpu(TrainingPreset preset, Job job, string modelName, TrainingDevice device, Action<long, long, bool> report)
     {
-        var started = Start(preset, job, modelName, report);
+        var started = Start(preset, job, modelName, device, report);
         if (started.Finished is { } finished) return finished;
         var pending = started.Pending!;
         while (!pending.Run.Finished)
@@ -113,7 +114,7 @@ public static class SaeSweep
         SweepTimings timings)
     {
         var started = new Started[jobs.Count];
-        ParallelJobs.For(jobs.Count, j => started[j] = Start(preset, jobs[j], modelName, report), workers);
+        ParallelJobs.For(jobs.Count, j => started[j] = Start(preset, jobs[j], modelName, TrainingDevice.Cuda, report), workers);
         var pending = new List<(int Index, PendingJob Job)>();
         for (int j = 0; j < jobs.Count; j++)
         {
@@ -155,14 +156,15 @@ public static class SaeSweep
     private sealed record Started(Result? Finished, PendingJob? Pending);
 
     /// <summary>Loads a finished SAE, or sets up its training run, restored from its saved state when there is one.</summary>
-    private static Started Start(TrainingPreset preset, Job job, string modelName, Action<long, long, bool> report)
+    private static Started Start(TrainingPreset preset, Job job, string modelName, TrainingDevice device, Action<long, long, bool> report)
     {
         var (data, spec) = (job.Data, job.Spec);
         ulong stream = (ulong)(data.Index * preset.Saes.Count + job.SpecIndex);
         var options = preset.Options with { Seed = preset.Options.Seed + (ulong)data.Index };
         string fingerprint = Fingerprint(preset, spec, stream, data);
         var metadata = new SaeFile.Metadata(modelName, data.Node.ToString(), data.Node.Layer, data.Node.Head,
-            $"blocks.{data.Node.Layer}.attn.hook_{data.Node.Hook.ToString().ToLowerInvariant()}", data.Scale) { TrainingFingerprint = fingerprint };
+            $"blocks.{data.Node.Layer}.attn.hook_{data.Node.Hook.ToString().ToLowerInvariant()}", data.Scale)
+            { TrainingFingerprint = fingerprint, TrainingDevice = device.Name() };
 
         if (File.Exists(Path.Combine(job.Directory, SaeFile.ConfigFile)))
         {
@@ -171,7 +173,8 @@ public static class SaeSweep
                 throw new InvalidInputException($"{job.Directory} holds an SAE trained from another preset, seed or data; " +
                                                 "give a new --output or delete it.");
             report(options.Epochs, 0, true);
-            return new Started(Score(job, saved, ReadMetrics(Path.Combine(job.Directory, MetricsFile))), null);
+            string trainedOn = cfg["ioibench"]?["training_device"]?.GetValue<string>() ?? "unknown";
+            return new Started(Score(job, saved, ReadMetrics(Path.Combine(job.Directory, MetricsFile)), trainedOn), null);
         }
         var sae = Create(spec, data.Train.Shape[1], preset.Width, new DeterministicRandom(preset.Options.Seed, stream));
         var run = new SaeTrainingRun(sae, data.Train, options);
@@ -181,13 +184,13 @@ public static class SaeSweep
     }
 
     /// <summary>The test-split scores of a trained SAE.</summary>
-    private static Result Score(Job job, SparseAutoencoder sae, IReadOnlyList<EpochMetrics> history)
+    private static Result Score(Job job, SparseAutoencoder sae, IReadOnlyList<EpochMetrics> history, string trainedOn)
     {
         var data = job.Data;
         var latents = sae.Encode(data.Test);
         var quality = ReconstructionQuality.Measure(data.Test, sae.Decode(latents));
         double l0 = LatentKernels.CountNonZero(latents.Span) / (double)data.Test.Shape[0];
-        return new Result(data.Node, job.Spec, job.Directory, data.Scale, history, quality, l0);
+        return new Result(data.Node, job.Spec, job.Directory, data.Scale, history, quality, l0, trainedOn);
     }
 
     /// <summary>
@@ -255,7 +258,7 @@ public static class SaeSweep
             SaeFile.Save(job.Directory, run.Sae, metadata with { Epoch = run.Options.Epochs });
             File.Delete(StatePath);
             report(1, run.Data.Shape[0], true);
-            return Score(job, run.Sae, run.History);
+            return Score(job, run.Sae, run.History, metadata.TrainingDevice!);
         }
     }
 

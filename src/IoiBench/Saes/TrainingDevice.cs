@@ -5,3 +5,9 @@ namespace IoiBench.Saes;
 /// (<see cref="Gpu.BatchedSaeTrainer"/>). Both run the same runs, batches and schedule.
 /// </summary>
 public enum TrainingDevice { Cpu, Cuda }
+
+public static class TrainingDevices
+{
+    /// <summary>The device's name in files and on the command line: "cpu" or "cuda".</summary>
+    public static string Name(this TrainingDevice device) => device.ToString().ToLowerInvariant();
+}

@@ -94,6 +94,11 @@ public class RunCommandTests
         // the reports from it with other columns.
         string runJson = File.ReadAllText(dir.File("run/run.json"));
         Assert.Equal(runJson, RunJson.Write(RunJson.Read(dir.File("run"))));
+        Assert.Equal("cpu", RunJson.Read(dir.File("run")).Provenance.SaeTraining);
+        Assert.Contains("SAEs trained on cpu", leaderboard);
+        // A run.json from before the SAEs' device was recorded still reads, as "unknown".
+        File.WriteAllText(dir.File("old.json"), runJson.Replace("\"sae_training\": \"cpu\",", ""));
+        Assert.Equal("unknown", RunJson.Read(dir.File("old.json")).Provenance.SaeTraining);
         string probesCsv = File.ReadAllText(dir.File("run/probes.csv"));
         Assert.Equal(0, CliRunner.Run("report", dir.File("run"), "--columns", "edit_accuracy,splitting").Code);
         Assert.Contains("| method | variant | edit accuracy | latents F1≥0.5 |", File.ReadAllText(dir.File("run/leaderboard.md")));

@@ -82,6 +82,8 @@ public class TrainingPresetTests
             var (sae, cfg) = SaeFile.Load(r.Directory);
             Assert.Equal(r.Node.ToString(), cfg["ioibench"]!["node"]!.GetValue<string>());
             Assert.Equal(ActivationScale.Of(train.Get(r.Node, PromptVariant.Clean)), cfg["ioibench"]!["activation_scale"]!.GetValue<float>());
+            Assert.Equal("cpu", cfg["ioibench"]!["training_device"]!.GetValue<string>());
+            Assert.Equal("cpu", r.TrainedOn);
             Assert.Equal(16, sae.DSae);
             Assert.True(r.Test.ExplainedVariance <= 1);
         }
