@@ -35,7 +35,6 @@ public static class SaeSweep
     }
 
     private const string StateFile = "training-state.safetensors", MetricsFile = "metrics.csv";
-    private static readonly TimeSpan StateInterval = TimeSpan.FromSeconds(30);
 
     public static SparseAutoencoder Create(SaeSpec spec, int dIn, int width, DeterministicRandom rng) => spec.Variant switch
     {
@@ -121,10 +120,8 @@ public static class SaeSweep
             if (started[j].Finished is { } finished) results[j] = finished;
             else pending.Add((j, started[j].Pending!));
         }
-        // SAEs that share a variant, its options and their progress train together, as many at a time as fit in 80% of
-        // the GPU's free memory.
-        var groups = pending.GroupBy(p => (p.Job.Spec.Variant, p.Job.Spec.Options, p.Job.Run.EpochsDone))
-            .SelectMany(group => group.Chunk((int)Math.Clamp(device.FreeMemory * 8 / 10 / group.Max(p => BatchedSaeTrainer.BytesPerRun(p.Job.Run)), 1, int.MaxValue)));
+        var groups = GpuGroups(pending, p => (p.Job.Spec.Variant, p.Job.Spec.Options, p.Job.Run.EpochsDone),
+            p => BatchedSaeTrainer.BytesPerRun(p.Job.Run), device.FreeMemory);
         foreach (var group in groups)
         {
             var members = group.ToList();
@@ -151,6 +148,13 @@ public static class SaeSweep
             timings.Finishing.Stop();
         }
     }
+
+    /// <summary>
+    /// The GPU's training groups: items with equal keys (variant, its options, epochs done) train together, as many at
+    /// a time as fit in 80% of <paramref name="freeBytes"/> (at least one), in the order they came.
+    /// </summary>
+    internal static List<T[]> GpuGroups<T, TKey>(IEnumerable<T> items, Func<T, TKey> key, Func<T, long> bytes, long freeBytes) =>
+        [.. items.GroupBy(key).SelectMany(group => group.Chunk((int)Math.Clamp(freeBytes * 8 / 10 / group.Max(bytes), 1, int.MaxValue)))];
 
     /// <summary>An SAE of the sweep that is already on disk (<see cref="Finished"/>), or one to train.</summary>
     private sealed record Started(Result? Finished, PendingJob? Pending);
@@ -191,38 +195,6 @@ public static class SaeSweep
         var quality = ReconstructionQuality.Measure(data.Test, sae.Decode(latents));
         double l0 = LatentKernels.CountNonZero(latents.Span) / (double)data.Test.Shape[0];
         return new Result(data.Node, job.Spec, job.Directory, data.Scale, history, quality, l0, trainedOn);
-    }
-
-    /// <summary>
-    /// Paces the resumable states of one SAE, or of a GPU group written together: every 30 s, but never so often that
-    /// writing them takes more than a tenth of the time. The decision for an epoch is taken once and kept, so every SAE
-    /// of a group agrees.
-    /// </summary>
-    private sealed class StateClock
-    {
-        private readonly Lock _lock = new();
-        private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
-        private TimeSpan _lastWrite;
-        private int _decidedEpoch = -1;
-        private bool _decision;
-
-        public bool DueAt(int epoch)
-        {
-            lock (_lock)
-            {
-                if (epoch == _decidedEpoch) return _decision;
-                _decidedEpoch = epoch;
-                _decision = _sinceWrite.Elapsed >= TimeSpan.FromTicks(Math.Max(StateInterval.Ticks, 10 * _lastWrite.Ticks));
-                if (_decision) _sinceWrite.Restart();
-                return _decision;
-            }
-        }
-
-        /// <summary>How long the last states took to write (wall-clock).</summary>
-        public void Written(TimeSpan took)
-        {
-            lock (_lock) _lastWrite = took;
-        }
     }
 
     /// <summary>An SAE in training: after each epoch it writes its checkpoints and, when its clock says so, its resumable state.</summary>
