@@ -13,13 +13,7 @@ public sealed record CudaCheck(string Component, bool Ok, string Detail);
 /// </summary>
 public static unsafe class CudaSelfTest
 {
-    private const string KernelSource = """
-        extern "C" __global__ void axpy(float a, const float* x, float* y, int n)
-        {
-            int i = blockIdx.x * blockDim.x + threadIdx.x;
-            if (i < n) y[i] += a * x[i];
-        }
-        """;
+    private const string SelfTestKernels = "self_test.cu";
 
     /// <summary>True when every check passed: a GPU, the driver, NVRTC and cuBLAS all work.</summary>
     public static bool Usable(IReadOnlyList<CudaCheck> checks) => checks.All(c => c.Ok);
@@ -55,7 +49,7 @@ public static unsafe class CudaSelfTest
         bool nvrtc = Try("nvrtc", () =>
         {
             var (major, minor) = Nvrtc.Version();
-            ptx = Nvrtc.Compile(KernelSource, "axpy.cu", []);
+            ptx = CudaModule.Compile(SelfTestKernels);
             int trainer = CudaModule.Compile(BatchedSaeTrainer.KernelFile).Length;
             return $"{Nvrtc.LibraryName}, version {major}.{minor}; compiles a test kernel and the SAE trainer's kernels to PTX ({trainer} bytes)";
         });

@@ -11,7 +11,10 @@ public sealed class NvrtcFactAttribute : FactAttribute
     }
 }
 
-/// <summary>A test that needs an NVIDIA GPU with its driver; skipped, with the reason shown, elsewhere.</summary>
+/// <summary>
+/// A test that needs an NVIDIA GPU with its driver, or the CPU emulation of CUDA (tools/cuda-emulator, which
+/// tools/test.sh puts on LD_LIBRARY_PATH for a second pass over these tests); skipped, with the reason shown, elsewhere.
+/// </summary>
 public sealed class GpuFactAttribute : FactAttribute
 {
     public GpuFactAttribute()
@@ -37,6 +40,6 @@ public sealed class NoDriverFactAttribute : FactAttribute
 {
     public NoDriverFactAttribute()
     {
-        if (CudaDriver.LibraryName is not null) Skip = $"the NVIDIA driver is installed ({CudaDriver.LibraryName})";
+        if (CudaDriver.LibraryName is not null) Skip = $"a CUDA driver library loads ({CudaDriver.LibraryName})";
     }
 }

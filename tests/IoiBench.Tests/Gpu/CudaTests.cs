@@ -3,6 +3,8 @@ using IoiBench.Tests.Cli;
 
 namespace IoiBench.Tests.Gpu;
 
+/// <summary>The CUDA layer and GPU training (they train on the CPU too, which sets the process-wide GEMM thread count).</summary>
+[Collection(GemmThreadsCollection.Name)]
 public class CudaTests
 {
     [NoDriverFact]
@@ -66,5 +68,32 @@ public class CudaTests
     {
         var checks = CudaSelfTest.Run();
         Assert.True(CudaSelfTest.Usable(checks), string.Join("\n", checks.Select(c => $"{c.Component}: {c.Detail}")));
+    }
+
+    [GpuFact]
+    public void TrainOnCudaWritesSaesMarkedAsGpuTrainedThatScoreAsTheCpuOnes()
+    {
+        using var dir = new TestPaths.TempDirectory();
+        File.WriteAllText(dir.File("sites.yaml"), "model: tiny\nnodes: [z@1.1@end, k@0.2@s1]\ncross_sections: []\n");
+        File.WriteAllText(dir.File("p.yaml"), "width: 16\nbatch_size: 16\nepochs: 3\nlearning_rate: 0.001\ncheckpoints: [1, 3]\n" +
+            "resample_after_epochs: [0]\nvariants:\n  vanilla:\n    l1: [1]\n  gated:\n    l1: [1]\n  topk:\n    k: [2]\n");
+        string[] common = ["train", "--model", TestPaths.TinyModel, "--sites", dir.File("sites.yaml"), "--cache", dir.Path, "--preset", dir.File("p.yaml"),
+            "--format", "json", "--prompts", TinyDataset.PromptsDirectory, "--train", "60", "--validation", "12", "--test", "30", "--seed", "3"];
+        var (cpuCode, cpu, _) = CliRunner.Run([.. common, "--output", dir.File("cpu")]);
+        var (gpuCode, gpu, error) = CliRunner.Run([.. common, "--output", dir.File("gpu"), "--device", "cuda"]);
+        Assert.Equal(0, cpuCode);
+        Assert.True(gpuCode == 0, error);
+
+        var cpuLines = cpu.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        var gpuLines = gpu.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(6, gpuLines.Count);
+        foreach (var (c, g) in cpuLines.Zip(gpuLines))
+        {
+            Assert.Equal(c.GetProperty("sae").GetString(), g.GetProperty("sae").GetString());
+            Assert.Equal(c.GetProperty("explained_variance").GetDouble(), g.GetProperty("explained_variance").GetDouble(), 4);
+            string directory = g.GetProperty("path").GetString()!;
+            Assert.Equal("cuda", IoiBench.Saes.SaeFile.Load(directory).Config["ioibench"]!["training_device"]!.GetValue<string>());
+            Assert.True(File.Exists(Path.Combine(directory, "checkpoints", "epoch-0001", "cfg.json")));
+        }
     }
 }
