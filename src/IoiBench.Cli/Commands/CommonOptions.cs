@@ -37,10 +37,10 @@ internal static class CommonOptions
         DefaultValueFactory = _ => string.Join(",", IoiBench.Runs.LeaderboardColumns.Default.Select(c => c.Key)),
     };
 
-    /// <summary>--device: where SAEs train.</summary>
-    public static Option<IoiBench.Saes.TrainingDevice> Device() => new("--device")
+    /// <summary>--device: where SAEs train (<paramref name="work"/> says what else runs there).</summary>
+    public static Option<IoiBench.Saes.TrainingDevice> Device(string work = "SAEs train") => new("--device")
     {
-        Description = "Where SAEs train: cpu (default) or cuda (an NVIDIA GPU; 'ioibench device' checks the set-up)",
+        Description = $"Where {work}: cpu (default) or cuda (an NVIDIA GPU; 'ioibench device' checks the set-up)",
         DefaultValueFactory = _ => IoiBench.Saes.TrainingDevice.Cpu,
     };
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using IoiBench.Gpu;
+using IoiBench.Model;
 using IoiBench.Prompts;
 using IoiBench.Runs;
 using IoiBench.Saes;
@@ -25,7 +27,7 @@ internal static class RunCommand
         var columns = CommonOptions.LeaderboardColumns();
         var pathologyPrompts = new Option<int>("--pathology-prompts") { Description = "Test prompts for the error pathology (two forward passes per node and method)", DefaultValueFactory = _ => 500 };
         var probeTrain = new Option<int>("--probe-train") { Description = "Train prompts the probes are fitted on (every test prompt scores them)", DefaultValueFactory = _ => 5000 };
-        var device = CommonOptions.Device();
+        var device = CommonOptions.Device("SAEs train and the selection, edit and pathology forward passes run");
         var dataset = new DatasetArguments();
         var command = new Command("run", "Run the benchmark end to end and write results/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
             { model, sites, preset, output, selection, cache, columns, pathologyPrompts, probeTrain, device };
@@ -50,9 +52,11 @@ internal static class RunCommand
             bool oracle = parse.GetValue(selection) == "oracle";
             ulong seed = site.Dataset.Options.Seed;
             var options = new EditOptions(OracleSelection: oracle, Seed: seed);
-            var selector = new SaeSelector(site.Model.Model, site.Dataset, site.Train, validation, site.Test, candidates, options);
-            var results = new EditBenchmark(site.Model.Model, site.Dataset, site.Test, selector, options).Run(site.Sites.CrossSections, progress);
-            var pathology = new PathologyBenchmark(site.Model.Model, site.Dataset, site.Test, selector, parse.GetValue(pathologyPrompts), seed)
+            using var gpuModel = parse.GetValue(device) == TrainingDevice.Cuda ? new CudaGpt2Model(site.Model.Model.Weights) : null;
+            ITransformer transformer = (ITransformer?)gpuModel ?? site.Model.Model;
+            var selector = new SaeSelector(transformer, site.Dataset, site.Train, validation, site.Test, candidates, options);
+            var results = new EditBenchmark(transformer, site.Dataset, site.Test, selector, options).Run(site.Sites.CrossSections, progress);
+            var pathology = new PathologyBenchmark(transformer, site.Dataset, site.Test, selector, parse.GetValue(pathologyPrompts), seed)
                 .Run(site.Sites.CrossSections, progress);
             var probes = new ProbingBenchmark(site.Dataset, site.Train, site.Test, selector, new ProbeOptions(parse.GetValue(probeTrain), Seed: seed))
                 .Run(site.Sites.Nodes, site.Sites.CrossSections, progress);

@@ -9,7 +9,7 @@ namespace IoiBench.Activations;
 /// <summary>Reads every node's activation for every prompt variant in batched forward passes (one pass per batch and variant).</summary>
 public static class ActivationExtractor
 {
-    public static SiteActivations Extract(Gpt2Model model, IReadOnlyList<IoiExample> examples, IReadOnlyList<SiteNode> nodes,
+    public static SiteActivations Extract(ITransformer model, IReadOnlyList<IoiExample> examples, IReadOnlyList<SiteNode> nodes,
         IProgress<ProgressUpdate>? progress = null)
     {
         int dHead = model.Config.DHead, n = examples.Count;

@@ -18,7 +18,7 @@ public sealed class MeanHeadOutputs
         _means = means;
     }
 
-    public static MeanHeadOutputs Compute(Gpt2Model model, IReadOnlyList<TokenizedPrompt> prompts, IProgress<ProgressUpdate>? progress = null)
+    public static MeanHeadOutputs Compute(ITransformer model, IReadOnlyList<TokenizedPrompt> prompts, IProgress<ProgressUpdate>? progress = null)
     {
         var cfg = model.Config;
         var sums = new Dictionary<int, double[]>();

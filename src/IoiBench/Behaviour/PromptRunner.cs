@@ -28,7 +28,7 @@ public static class PromptRunner
     /// <summary>
     /// The IOI score of every prompt (in input order); <paramref name="hooksFor"/> may add patches or captures per batch.
     /// </summary>
-    public static IoiScore[] Score(Gpt2Model model, IReadOnlyList<TokenizedPrompt> prompts, Func<Batch, HookSet?>? hooksFor = null,
+    public static IoiScore[] Score(ITransformer model, IReadOnlyList<TokenizedPrompt> prompts, Func<Batch, HookSet?>? hooksFor = null,
         IProgress<ProgressUpdate>? progress = null, string stage = "forward")
     {
         var scores = new IoiScore[prompts.Count];
@@ -44,7 +44,7 @@ public static class PromptRunner
     /// Runs every batch and hands its last-position logits [batch, vocab] (row b belongs to prompt
     /// <c>batch.Indices[b]</c>) to <paramref name="onLogits"/>, for readers that need the whole next-token distribution.
     /// </summary>
-    public static void Run(Gpt2Model model, IReadOnlyList<TokenizedPrompt> prompts, Func<Batch, HookSet?>? hooksFor, Action<Batch, Tensor> onLogits,
+    public static void Run(ITransformer model, IReadOnlyList<TokenizedPrompt> prompts, Func<Batch, HookSet?>? hooksFor, Action<Batch, Tensor> onLogits,
         IProgress<ProgressUpdate>? progress = null, string stage = "forward")
     {
         int done = 0;

@@ -26,7 +26,7 @@ public static class CircuitAnalysis
 
     public sealed record Result(double CleanLogitDiff, IReadOnlyList<HeadReport> Heads);
 
-    public static Result Analyse(Gpt2Model model, IReadOnlyList<TokenizedPrompt> prompts, IProgress<ProgressUpdate>? progress = null)
+    public static Result Analyse(ITransformer model, IReadOnlyList<TokenizedPrompt> prompts, IProgress<ProgressUpdate>? progress = null)
     {
         var cfg = model.Config;
         double clean = IoiMetrics.From(PromptRunner.Score(model, prompts)).LogitDiff;
@@ -69,7 +69,7 @@ public static class CircuitAnalysis
         return null;
     }
 
-    private static AttentionProfile[,] AttentionProfiles(Gpt2Model model, IReadOnlyList<TokenizedPrompt> prompts)
+    private static AttentionProfile[,] AttentionProfiles(ITransformer model, IReadOnlyList<TokenizedPrompt> prompts)
     {
         var cfg = model.Config;
         var sums = new double[cfg.NLayer, cfg.NHead, 5];

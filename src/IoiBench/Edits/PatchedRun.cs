@@ -12,7 +12,7 @@ namespace IoiBench.Edits;
 /// </summary>
 public static class PatchedRun
 {
-    public static IoiScore[] Score(Gpt2Model model, IReadOnlyList<TokenizedPrompt> prompts, IReadOnlyDictionary<SiteNode, Tensor> activations,
+    public static IoiScore[] Score(ITransformer model, IReadOnlyList<TokenizedPrompt> prompts, IReadOnlyDictionary<SiteNode, Tensor> activations,
         IProgress<ProgressUpdate>? progress = null, string stage = "patched forward") =>
         PromptRunner.Score(model, prompts, Patches(activations), progress, stage);
 

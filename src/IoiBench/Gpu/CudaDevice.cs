@@ -9,14 +9,20 @@ internal sealed class CudaDevice : IDisposable
 {
     private readonly Dictionary<string, CudaModule> _modules = new(StringComparer.Ordinal);
 
+    private readonly IntPtr _context;
+
     public CudaDriver.DeviceInfo Info { get; }
     public IntPtr Blas { get; private set; }
 
-    private CudaDevice(CudaDriver.DeviceInfo info, IntPtr blas)
+    private CudaDevice(CudaDriver.DeviceInfo info, IntPtr context, IntPtr blas)
     {
         Info = info;
+        _context = context;
         Blas = blas;
     }
+
+    /// <summary>Makes the device's context current on the calling thread (work may come from any thread).</summary>
+    public void MakeCurrent() => CudaDriver.SetCurrent(_context);
 
     public static CudaDevice Open()
     {
@@ -25,8 +31,8 @@ internal sealed class CudaDevice : IDisposable
             if (CudaDriver.DeviceCount() == 0) throw new InvalidInputException($"{CudaDriver.LibraryName} sees no GPU.");
             var info = CudaDriver.Describe(0);
             Nvrtc.Version();
-            CudaDriver.UsePrimaryContext(0);
-            return new CudaDevice(info, Cublas.Create());
+            var context = CudaDriver.UsePrimaryContext(0);
+            return new CudaDevice(info, context, Cublas.Create());
         }
         catch (InvalidInputException e)
         {

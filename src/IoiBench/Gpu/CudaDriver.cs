@@ -75,6 +75,9 @@ internal static unsafe class CudaDriver
         return context;
     }
 
+    /// <summary>Makes a context (from <see cref="UsePrimaryContext"/>) current on this thread.</summary>
+    public static void SetCurrent(IntPtr context) => Check(((delegate* unmanaged<IntPtr, int>)F("cuCtxSetCurrent"))(context), "cuCtxSetCurrent");
+
     public static ulong Allocate(long bytes)
     {
         ulong pointer;

@@ -7,8 +7,8 @@ public sealed record CudaCheck(string Component, bool Ok, string Detail);
 
 /// <summary>
 /// Checks that IoiBench can use this machine's NVIDIA GPU, one link of the chain at a time: the driver and its
-/// devices, NVRTC compiling kernels, cuBLAS, a kernel launched on the GPU, a cuBLAS product and the batched SAE trainer
-/// for each variant and for a small sweep, each result compared with the CPU's. Every failure names what is missing;
+/// devices, NVRTC compiling kernels, cuBLAS, a kernel launched on the GPU, a cuBLAS product, the batched SAE trainer
+/// for each variant and for a small sweep, and the GPT-2 forward pass, each result compared with the CPU's. Every failure names what is missing;
 /// checks that need a missing part say so instead of running.
 /// </summary>
 public static unsafe class CudaSelfTest
@@ -50,8 +50,9 @@ public static unsafe class CudaSelfTest
         {
             var (major, minor) = Nvrtc.Version();
             ptx = CudaModule.Compile(SelfTestKernels);
-            int trainer = CudaModule.Compile(BatchedSaeTrainer.KernelFile).Length;
-            return $"{Nvrtc.LibraryName}, version {major}.{minor}; compiles a test kernel and the SAE trainer's kernels to PTX ({trainer} bytes)";
+            int trainer = CudaModule.Compile(BatchedSaeTrainer.KernelFile).Length, forward = CudaModule.Compile(CudaGpt2Model.KernelFile).Length;
+            return $"{Nvrtc.LibraryName}, version {major}.{minor}; compiles a test kernel, the SAE trainer's kernels ({trainer} bytes of PTX) " +
+                   $"and the forward pass's ({forward} bytes)";
         });
         bool cublas = Try("cublas", () =>
         {
@@ -71,6 +72,8 @@ public static unsafe class CudaSelfTest
         }
         if (gpu && nvrtc && cublas) Try("train sweep", CompareSweep);
         else NotRun("train sweep", "a GPU with its driver, NVRTC and cuBLAS");
+        if (gpu && nvrtc && cublas) Try("gpt2 forward", CompareForward);
+        else NotRun("gpt2 forward", "a GPU with its driver, NVRTC and cuBLAS");
         return checks;
     }
 
@@ -125,6 +128,14 @@ public static unsafe class CudaSelfTest
         string text = $"final parameters within {parameters:G2}, {(sameFiles ? "the same files" : "DIFFERENT files")}";
         return parameters <= 1e-4 && sameFiles ? $"a sweep of all three variants with checkpoints and resampling gives the CPU's SAEs: {text}"
             : throw new InvalidInputException($"a GPU sweep differs from the CPU's: {text}; float32 rounding allows 1e-4.");
+    }
+
+    /// <summary>The GPU forward pass against the CPU's (<see cref="GpuForwardCheck"/>).</summary>
+    private static string CompareForward()
+    {
+        double worst = GpuForwardCheck.Compare();
+        return worst <= 1e-4 ? $"logits and every hook point's captures, with q and pattern patches, raw and folded, match the CPU within {worst:G2} (relative)"
+            : throw new InvalidInputException($"the GPU's forward pass differs from the CPU's by up to {worst:G3} (relative); float32 rounding allows 1e-4.");
     }
 
     /// <summary>A 96×80×64 product by cuBLAS against the CPU's, within float32 rounding.</summary>

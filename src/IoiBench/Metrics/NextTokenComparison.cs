@@ -14,14 +14,14 @@ namespace IoiBench.Metrics;
 /// </summary>
 public sealed class NextTokenComparison
 {
-    private readonly Gpt2Model _model;
+    private readonly ITransformer _model;
     private readonly IReadOnlyList<TokenizedPrompt> _prompts;
     private readonly Tensor _cleanLogProbabilities;
     private readonly float[] _cleanLogitDiff;
 
     public int Prompts => _prompts.Count;
 
-    public NextTokenComparison(Gpt2Model model, IReadOnlyList<TokenizedPrompt> prompts, IProgress<ProgressUpdate>? progress = null)
+    public NextTokenComparison(ITransformer model, IReadOnlyList<TokenizedPrompt> prompts, IProgress<ProgressUpdate>? progress = null)
     {
         _model = model;
         _prompts = prompts;

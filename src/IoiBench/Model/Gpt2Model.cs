@@ -9,32 +9,16 @@ namespace IoiBench.Model;
 /// overwritten through a <see cref="HookSet"/>. Works on raw or processed weights alike (a folded
 /// LayerNorm only normalises; a processed unembedding carries a bias).
 /// </summary>
-public sealed class Gpt2Model(Gpt2Weights weights)
+public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
 {
     public Gpt2Weights Weights { get; } = weights;
     public Gpt2Config Config => Weights.Config;
 
-    /// <summary>
-    /// Runs the batch and returns logits [rows, vocab], one row per entry of <paramref name="logitPositions"/>,
-    /// which holds P positions per prompt (prompt-major, so row b·P + p is prompt b's p-th position).
-    /// With no positions it returns no rows, for passes that only capture activations.
-    /// </summary>
     public Tensor Forward(TokenBatch tokens, ReadOnlySpan<int> logitPositions, HookSet? hooks = null)
     {
         var cfg = Config;
         int batch = tokens.Batch, seqLen = tokens.SeqLen, rows = batch * seqLen, d = cfg.DModel;
-        if (seqLen > cfg.NPositions)
-            throw new ArgumentException($"Sequences of {seqLen} tokens exceed the model's {cfg.NPositions} positions.");
-        if (logitPositions.Length % batch != 0)
-            throw new ArgumentException($"{logitPositions.Length} logit positions cannot be split evenly over {batch} prompts.");
-        foreach (int p in logitPositions)
-            if ((uint)p >= (uint)seqLen) throw new ArgumentOutOfRangeException(nameof(logitPositions), $"Logit position {p} is outside a sequence of {seqLen} tokens.");
-        hooks?.Validate(cfg, batch, seqLen);
-        foreach (var capture in hooks?.Captures ?? [])
-        {
-            capture.Width = HookSet.WidthOf(capture.Hook.Point, cfg, seqLen);
-            capture.Values = new float[batch * capture.Width];
-        }
+        Prepare(cfg, tokens, logitPositions, hooks);
 
         var residual = Embed(tokens);
         var normed = new float[rows * d];
@@ -61,16 +45,37 @@ public sealed class Gpt2Model(Gpt2Weights weights)
         return Unembed(residual, logitPositions, seqLen);
     }
 
+    /// <summary>
+    /// Checks a forward pass's inputs against the model (sequence length, token ids, logit and hook positions, patch
+    /// sizes) and sizes the captures' buffers: every <see cref="ITransformer"/> starts here.
+    /// </summary>
+    internal static void Prepare(Gpt2Config cfg, TokenBatch tokens, ReadOnlySpan<int> logitPositions, HookSet? hooks)
+    {
+        int batch = tokens.Batch, seqLen = tokens.SeqLen;
+        if (seqLen > cfg.NPositions)
+            throw new ArgumentException($"Sequences of {seqLen} tokens exceed the model's {cfg.NPositions} positions.");
+        if (logitPositions.Length % batch != 0)
+            throw new ArgumentException($"{logitPositions.Length} logit positions cannot be split evenly over {batch} prompts.");
+        foreach (int p in logitPositions)
+            if ((uint)p >= (uint)seqLen) throw new ArgumentOutOfRangeException(nameof(logitPositions), $"Logit position {p} is outside a sequence of {seqLen} tokens.");
+        foreach (int id in tokens.Ids)
+            if ((uint)id >= (uint)cfg.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {id} is outside the vocabulary of {cfg.VocabSize}.");
+        hooks?.Validate(cfg, batch, seqLen);
+        foreach (var capture in hooks?.Captures ?? [])
+        {
+            capture.Width = HookSet.WidthOf(capture.Hook.Point, cfg, seqLen);
+            capture.Values = new float[batch * capture.Width];
+        }
+    }
+
     private float[] Embed(TokenBatch tokens)
     {
         int d = Config.DModel;
         var x = new float[tokens.Ids.Length * d];
         for (int i = 0; i < tokens.Ids.Length; i++)
         {
-            int id = tokens.Ids[i];
-            if ((uint)id >= (uint)Config.VocabSize)
-                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {id} is outside the vocabulary of {Config.VocabSize}.");
-            TensorPrimitives.Add(Weights.TokenEmbedding.Row(id), Weights.PositionEmbedding.Row(i % tokens.SeqLen), x.AsSpan(i * d, d));
+            TensorPrimitives.Add(Weights.TokenEmbedding.Row(tokens.Ids[i]), Weights.PositionEmbedding.Row(i % tokens.SeqLen), x.AsSpan(i * d, d));
         }
         return x;
     }

@@ -26,7 +26,7 @@ public sealed record EditResult(string CrossSection, string Label, IoiAttribute 
 /// counterfactual-patched run), weight removed, logit difference and IOI accuracy, each with a 95% bootstrap interval.
 /// Each node's SAE per attribute and variant comes from the <see cref="SaeSelector"/>.
 /// </summary>
-public sealed class EditBenchmark(Gpt2Model model, IoiDataset dataset, SiteActivations test, SaeSelector selector, EditOptions options)
+public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteActivations test, SaeSelector selector, EditOptions options)
 {
     private IoiScore[]? _cleanScores;
 

@@ -18,7 +18,7 @@ public sealed record PathologyResult(ScopeKind Kind, string Scope, IoiAttribute 
 /// supervised reconstruction and each variant's selected SAE, against ε-random points at the same distance, on the
 /// first <paramref name="prompts"/> test prompts.
 /// </summary>
-public sealed class PathologyBenchmark(Gpt2Model model, IoiDataset dataset, SiteActivations test, SaeSelector selector, int prompts, ulong seed)
+public sealed class PathologyBenchmark(ITransformer model, IoiDataset dataset, SiteActivations test, SaeSelector selector, int prompts, ulong seed)
 {
     public List<PathologyResult> Run(IReadOnlyList<CrossSection> crossSections, IProgress<ProgressUpdate>? progress = null)
     {

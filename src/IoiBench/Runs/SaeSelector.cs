@@ -27,7 +27,7 @@ public sealed record NodeSelection(SiteNode Node, IoiAttribute Attribute, string
 /// <see cref="EditOptions.OracleSelection"/>, as the reference did), and keeps what the choice needs and produces: the
 /// supervised dictionaries, each candidate's L0 and LD recovered, the F1 rankings and the test-split edits.
 /// </summary>
-public sealed class SaeSelector(Gpt2Model model, IoiDataset dataset, SiteActivations train, SiteActivations validation, SiteActivations test,
+public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActivations train, SiteActivations validation, SiteActivations test,
     IReadOnlyDictionary<SiteNode, List<SaeCandidate>> candidates, EditOptions options)
 {
     private readonly Dictionary<SiteNode, SupervisedDictionary> _dictionaries = new();

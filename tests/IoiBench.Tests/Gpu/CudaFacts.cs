@@ -19,10 +19,26 @@ public sealed class GpuFactAttribute : FactAttribute
 {
     public GpuFactAttribute()
     {
-        if (!HasGpu()) Skip = "no NVIDIA GPU with a driver on this machine";
+        if (!GpuPresence.Found) Skip = GpuPresence.SkipReason;
     }
+}
 
-    private static bool HasGpu()
+/// <summary>A <see cref="GpuFactAttribute"/> with data rows.</summary>
+public sealed class GpuTheoryAttribute : TheoryAttribute
+{
+    public GpuTheoryAttribute()
+    {
+        if (!GpuPresence.Found) Skip = GpuPresence.SkipReason;
+    }
+}
+
+internal static class GpuPresence
+{
+    public const string SkipReason = "no NVIDIA GPU with a driver on this machine";
+
+    public static readonly bool Found = Probe();
+
+    private static bool Probe()
     {
         try
         {

@@ -2,19 +2,17 @@ using IoiBench.Model;
 
 namespace IoiBench.Tests.Model;
 
-/// <summary>The runtime against an independent PyTorch forward of the same random GPT-2 (float64 reference).</summary>
+/// <summary>
+/// The runtime against an independent PyTorch forward of the same random GPT-2 (float64 reference). The checks take
+/// any <see cref="ITransformer"/> on the raw tiny weights: the GPU's runs them too (Gpu/CudaGpt2ModelTests).
+/// </summary>
 public class Gpt2ForwardTests
 {
     private const float Tolerance = 2e-5f;
-    private static readonly Lazy<LoadedModel> Raw = new(() => ModelDirectory.Load(TestPaths.TinyModel, processed: false));
+    internal static readonly Lazy<LoadedModel> Raw = new(() => ModelDirectory.Load(TestPaths.TinyModel, processed: false));
 
     [Fact]
-    public void LogitsAtEveryPositionMatchTheReference()
-    {
-        var reference = TinyReference.Instance.Value;
-        var logits = Raw.Value.Model.Forward(reference.Tokens, reference.AllPositions);
-        Approx.Equal(reference.Tensors["logits"].Span, logits.Span, Tolerance, "logits");
-    }
+    public void LogitsAtEveryPositionMatchTheReference() => LogitsMatchTheReference(Raw.Value.Model);
 
     [Theory]
     [InlineData(HookPoint.Q)]
@@ -22,10 +20,27 @@ public class Gpt2ForwardTests
     [InlineData(HookPoint.V)]
     [InlineData(HookPoint.Z)]
     [InlineData(HookPoint.Pattern)]
-    public void EveryHeadActivationMatchesTheReference(HookPoint point)
+    public void EveryHeadActivationMatchesTheReference(HookPoint point) => HeadActivationsMatchTheReference(Raw.Value.Model, point);
+
+    [Theory]
+    [InlineData("patch_z")]
+    [InlineData("patch_q")]
+    [InlineData("patch_v")]
+    [InlineData("patch_pattern")]
+    public void PatchesChangeEverythingDownstreamAsInTheReference(string patchName) => PatchMatchesTheReference(Raw.Value.Model, patchName);
+
+    internal static void LogitsMatchTheReference(ITransformer model)
     {
         var reference = TinyReference.Instance.Value;
-        var cfg = Raw.Value.Model.Config;
+        var logits = model.Forward(reference.Tokens, reference.AllPositions);
+        Approx.Equal(reference.Tensors["logits"].Span, logits.Span, Tolerance, "logits");
+    }
+
+    /// <summary>Every head's activation at every position, captured in one pass.</summary>
+    internal static void HeadActivationsMatchTheReference(ITransformer model, HookPoint point)
+    {
+        var reference = TinyReference.Instance.Value;
+        var cfg = model.Config;
         int batch = reference.Tokens.Batch, seqLen = reference.Tokens.SeqLen;
         var hooks = new HookSet();
         var captures = new Dictionary<(int Layer, int Head, int Pos), ActivationCapture>();
@@ -33,7 +48,7 @@ public class Gpt2ForwardTests
             for (int h = 0; h < cfg.NHead; h++)
                 for (int pos = 0; pos < seqLen; pos++)
                     captures[(l, h, pos)] = hooks.Capture(new HeadHook(point, l, h), Enumerable.Repeat(pos, batch).ToArray());
-        Raw.Value.Model.Forward(reference.Tokens, Enumerable.Repeat(seqLen - 1, batch).ToArray(), hooks);
+        model.Forward(reference.Tokens, Enumerable.Repeat(seqLen - 1, batch).ToArray(), hooks);
 
         string name = point.ToString().ToLowerInvariant();
         foreach (var ((l, h, pos), capture) in captures)
@@ -50,12 +65,8 @@ public class Gpt2ForwardTests
         }
     }
 
-    [Theory]
-    [InlineData("patch_z")]
-    [InlineData("patch_q")]
-    [InlineData("patch_v")]
-    [InlineData("patch_pattern")]
-    public void PatchesChangeEverythingDownstreamAsInTheReference(string patchName)
+    /// <summary>A patch is read back as written, and the logits after it are the reference's; none before it move.</summary>
+    internal static void PatchMatchesTheReference(ITransformer model, string patchName)
     {
         var reference = TinyReference.Instance.Value;
         var (hook, position) = reference.Patches[patchName];
@@ -64,13 +75,13 @@ public class Gpt2ForwardTests
         hooks.Patch(hook, positions, reference.Tensors["values." + patchName].Span.ToArray());
         var readBack = hooks.Capture(hook, positions);
 
-        var patched = Raw.Value.Model.Forward(reference.Tokens, reference.AllPositions, hooks);
+        var patched = model.Forward(reference.Tokens, reference.AllPositions, hooks);
         var clean = reference.Tensors["logits"].Span.ToArray();
         Approx.Equal(reference.Tensors["logits." + patchName].Span, patched.Span, Tolerance, patchName);
         Approx.Equal(reference.Tensors["values." + patchName].Span, readBack.Values, 0f, "capture after patch");
 
         // The patch must matter at its position or after it, and nowhere before it (causality).
-        int vocab = Raw.Value.Model.Config.VocabSize;
+        int vocab = model.Config.VocabSize;
         float MaxChange(int pos) => Enumerable.Range(0, vocab).Max(v => Math.Abs(patched.Buffer[pos * vocab + v] - clean[pos * vocab + v]));
         Assert.True(Enumerable.Range(position, reference.Tokens.SeqLen - position).Max(MaxChange) > 1e-3f, "the patch changed no logits");
         for (int pos = 0; pos < position; pos++) Assert.True(MaxChange(pos) < 1e-5f, $"position {pos} changed before the patch");

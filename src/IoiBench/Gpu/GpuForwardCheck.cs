@@ -1,0 +1,79 @@
+using IoiBench.Model;
+using IoiBench.Numerics;
+
+namespace IoiBench.Gpu;
+
+/// <summary>
+/// Runs one batch through <see cref="Gpt2Model"/> and <see cref="CudaGpt2Model"/> with the same random weights, raw and
+/// with LayerNorms folded, and measures how far apart the logits and every hook point's captures end, with a q and a
+/// pattern patch in the pass so that patching is checked too: the check that the GPU forward implements the CPU's.
+/// </summary>
+internal static class GpuForwardCheck
+{
+    private static readonly Gpt2Config Config = new(NLayer: 2, NHead: 4, DModel: 64, DMlp: 256, VocabSize: 200, NPositions: 32, LayerNormEpsilon: 1e-5f);
+    private const int Batch = 4, SeqLen = 20;
+
+    /// <summary>The largest difference, relative to 1 + |CPU value|, over logits and captures of both weight forms.</summary>
+    public static double Compare()
+    {
+        var random = new DeterministicRandom(11);
+        var raw = RandomWeights(random);
+        var tokens = new TokenBatch([.. Enumerable.Range(0, Batch * SeqLen).Select(_ => random.Next(Config.VocabSize))], Batch, SeqLen);
+        int[] logitPositions = [.. Enumerable.Range(0, Batch).SelectMany(b => new[] { SeqLen - 1, b + 2 })];
+        var patchValues = Enumerable.Range(0, Batch * Config.DHead).Select(_ => (float)random.NextGaussian()).ToArray();
+        var patternValues = Enumerable.Range(0, Batch * SeqLen).Select(_ => (float)random.NextDouble() / 4).ToArray();
+
+        double worst = 0;
+        foreach (var weights in new[] { raw, WeightProcessing.Process(raw) })
+        {
+            using var gpu = new CudaGpt2Model(weights);
+            var (cpuValues, gpuValues) = (Run(new Gpt2Model(weights)), Run(gpu));
+            for (int i = 0; i < cpuValues.Count; i++) worst = Math.Max(worst, Math.Abs(cpuValues[i] - gpuValues[i]) / (1 + Math.Abs(cpuValues[i])));
+        }
+        return worst;
+
+        List<float> Run(ITransformer model)
+        {
+            var hooks = new HookSet();
+            hooks.Patch(new HeadHook(HookPoint.Q, 0, 1), [.. Enumerable.Range(0, Batch).Select(b => 5 + b)], patchValues);
+            hooks.Patch(new HeadHook(HookPoint.Pattern, 1, 2), [.. Enumerable.Repeat(SeqLen - 1, Batch)], patternValues);
+            var captures = (from point in Enum.GetValues<HookPoint>()
+                            from layer in Enumerable.Range(0, Config.NLayer)
+                            from head in Enumerable.Range(0, Config.NHead)
+                            select hooks.Capture(new HeadHook(point, layer, head), [.. Enumerable.Range(0, Batch).Select(b => (3 * b + head) % SeqLen)])).ToList();
+            var logits = model.Forward(tokens, logitPositions, hooks);
+            return [.. logits.Span.ToArray(), .. captures.SelectMany(c => c.Values)];
+        }
+    }
+
+    private static Gpt2Weights RandomWeights(DeterministicRandom random)
+    {
+        int d = Config.DModel, m = Config.DMlp;
+        Tensor Gaussian(float scale, float offset, params int[] shape)
+        {
+            var tensor = new Tensor(shape);
+            for (int i = 0; i < tensor.Length; i++) tensor.Span[i] = offset + scale * (float)random.NextGaussian();
+            return tensor;
+        }
+        LayerNormParams LayerNorm() => new(Gaussian(0.1f, 1, d), Gaussian(0.1f, 0, d));
+        var tokenEmbedding = Gaussian(0.5f, 0, Config.VocabSize, d);
+        return new Gpt2Weights
+        {
+            Config = Config,
+            TokenEmbedding = tokenEmbedding,
+            PositionEmbedding = Gaussian(0.1f, 0, Config.NPositions, d),
+            Blocks =
+            [
+                .. Enumerable.Range(0, Config.NLayer).Select(_ => new Gpt2Block
+                {
+                    Ln1 = LayerNorm(), AttnWeight = Gaussian(0.2f, 0, d, 3 * d), AttnBias = Gaussian(0.1f, 0, 3 * d),
+                    AttnOutWeight = Gaussian(0.1f, 0, d, d), AttnOutBias = Gaussian(0.1f, 0, d), Ln2 = LayerNorm(),
+                    MlpInWeight = Gaussian(0.1f, 0, d, m), MlpInBias = Gaussian(0.1f, 0, m),
+                    MlpOutWeight = Gaussian(0.05f, 0, m, d), MlpOutBias = Gaussian(0.1f, 0, d),
+                }),
+            ],
+            LnFinal = LayerNorm(),
+            Unembedding = tokenEmbedding,
+        };
+    }
+}
