@@ -1,9 +1,12 @@
 #!/usr/bin/python3
-"""Times the same GPT-2-small-shaped forward as benchmarks/IoiBench.Benchmarks/ForwardBenchmark.cs in PyTorch (CPU):
-random weights, 64 prompts x 19 tokens, logits at the last position, float32, no autograd.
+"""Times the same GPT-2-small-shaped forward as benchmarks/IoiBench.Benchmarks/ForwardBenchmark.cs in PyTorch:
+random weights, 64 prompts x 19 tokens, logits at the last position, float32 (no TF32), no autograd.
 
     /usr/bin/python3 tools/bench_torch_forward.py [--threads 2] [--repeats 10]
+    python3 tools/bench_torch_forward.py --device cuda --patch --repeats 20
 
+--patch overwrites z of head 0 in the last layer at the last position and copies the logits to the host: the pass
+the logit-difference-recovered evaluation repeats, as `ioibench bench-forward` times it.
 Prints the median time per forward and its GFLOP/s (same flop count as the C# benchmark).
 """
 import argparse
@@ -15,11 +18,10 @@ import torch
 import torch.nn.functional as F
 
 LAYERS, HEADS, D, MLP, VOCAB, POSITIONS = 12, 12, 768, 3072, 50257, 1024
-BATCH, SEQ = 64, 19
 DH = D // HEADS
 
 
-def flops():
+def flops(BATCH, SEQ):
     rows = BATCH * SEQ
     per_layer = 2 * rows * D * (3 * D + D + 2 * MLP) + 2 * 2 * BATCH * HEADS * (SEQ * (SEQ + 1) // 2) * DH
     return LAYERS * per_layer + 2 * BATCH * D * VOCAB
@@ -29,47 +31,72 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--seq", type=int, default=19)
+    parser.add_argument("--patch", action="store_true")
     args = parser.parse_args()
+    BATCH, SEQ, device = args.batch, args.seq, torch.device(args.device)
     torch.set_num_threads(args.threads)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     torch.manual_seed(0)
 
     def rand(*shape):
-        return (torch.rand(*shape) * 2 - 1) * 0.035
+        return ((torch.rand(*shape) * 2 - 1) * 0.035).to(device)
+
+    def zeros(n):
+        return torch.zeros(n, device=device)
+
+    def ones(n):
+        return torch.ones(n, device=device)
 
     wte, wpe = rand(VOCAB, D), rand(POSITIONS, D)
-    layers = [dict(attn_w=rand(D, 3 * D), attn_b=torch.zeros(3 * D), proj_w=rand(D, D), proj_b=torch.zeros(D),
-                   fc_w=rand(D, MLP), fc_b=torch.zeros(MLP), out_w=rand(MLP, D), out_b=torch.zeros(D),
-                   ln1=(torch.ones(D), torch.zeros(D)), ln2=(torch.ones(D), torch.zeros(D))) for _ in range(LAYERS)]
-    ln_f = (torch.ones(D), torch.zeros(D))
-    tokens = torch.randint(0, VOCAB, (BATCH, SEQ))
-    mask = torch.triu(torch.full((SEQ, SEQ), float("-inf")), diagonal=1)
+    layers = [dict(attn_w=rand(D, 3 * D), attn_b=zeros(3 * D), proj_w=rand(D, D), proj_b=zeros(D),
+                   fc_w=rand(D, MLP), fc_b=zeros(MLP), out_w=rand(MLP, D), out_b=zeros(D),
+                   ln1=(ones(D), zeros(D)), ln2=(ones(D), zeros(D))) for _ in range(LAYERS)]
+    ln_f = (ones(D), zeros(D))
+    tokens = torch.randint(0, VOCAB, (BATCH, SEQ)).to(device)
+    mask = torch.triu(torch.full((SEQ, SEQ), float("-inf")), diagonal=1).to(device)
+    patch = torch.randn(BATCH, DH).to(device)
 
     def forward():
         x = (wte[tokens] + wpe[:SEQ]).reshape(BATCH * SEQ, D)
-        for p in layers:
+        for layer, p in enumerate(layers):
             h = F.layer_norm(x, (D,), *p["ln1"], eps=1e-5)
             q, k, v = torch.addmm(p["attn_b"], h, p["attn_w"]).split(D, dim=-1)
             q, k, v = (t.reshape(BATCH, SEQ, HEADS, DH).transpose(1, 2) for t in (q, k, v))
             pattern = (q @ k.transpose(-1, -2) / math.sqrt(DH) + mask).softmax(dim=-1)
-            z = (pattern @ v).transpose(1, 2).reshape(BATCH * SEQ, D)
-            x = x + torch.addmm(p["proj_b"], z, p["proj_w"])
+            z = (pattern @ v).transpose(1, 2)  # [batch, seq, heads, d_head]
+            if args.patch and layer == LAYERS - 1:
+                z = z.clone()
+                z[:, -1, 0] = patch
+            x = x + torch.addmm(p["proj_b"], z.reshape(BATCH * SEQ, D), p["proj_w"])
             h = F.layer_norm(x, (D,), *p["ln2"], eps=1e-5)
             x = x + torch.addmm(p["out_b"], F.gelu(torch.addmm(p["fc_b"], h, p["fc_w"]), approximate="tanh"), p["out_w"])
         last = F.layer_norm(x.reshape(BATCH, SEQ, D)[:, -1], (D,), *ln_f, eps=1e-5)
-        return last @ wte.T
+        logits = last @ wte.T
+        return logits.cpu() if args.patch else logits
+
+    def synchronize():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
 
     with torch.no_grad():
         for _ in range(3):
             forward()
+        synchronize()
         times = []
         for _ in range(args.repeats):
             start = time.perf_counter()
             forward()
+            synchronize()
             times.append(time.perf_counter() - start)
     median = statistics.median(times)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads: median {median * 1e3:.1f} ms "
-          f"(min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}) over {args.repeats} forwards, "
-          f"{flops() / median / 1e9:.1f} GFLOP/s")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"
+    print(f"torch {torch.__version__}, {where}, {BATCH} prompts x {SEQ} tokens{', z patched, logits to host' if args.patch else ''}: "
+          f"median {median * 1e3:.1f} ms (min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}) over {args.repeats} forwards, "
+          f"{flops(BATCH, SEQ) / median / 1e9:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":

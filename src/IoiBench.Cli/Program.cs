@@ -24,6 +24,7 @@ public static class Program
             TrainCommand.Create(stdout, stderr),
             SynthCommand.Create(stdout, stderr),
             BenchTrainCommand.Create(stdout, stderr),
+            BenchForwardCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr),
             LeaderboardCommand.Create(stdout),
             ReportCommand.Create(stdout),

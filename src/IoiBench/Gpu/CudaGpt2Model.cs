@@ -29,6 +29,9 @@ public sealed class CudaGpt2Model : ITransformer, IDisposable
 
     public Gpt2Config Config { get; }
 
+    /// <summary>The GPU's name, e.g. "NVIDIA H100 80GB HBM3".</summary>
+    public string DeviceName => _device.Info.Name;
+
     /// <summary>Uploads the weights to GPU 0; a missing driver, GPU, NVRTC or cuBLAS is an error naming it.</summary>
     public CudaGpt2Model(Gpt2Weights weights)
     {

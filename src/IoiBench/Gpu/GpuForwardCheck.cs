@@ -16,8 +16,8 @@ internal static class GpuForwardCheck
     /// <summary>The largest difference, relative to 1 + |CPU value|, over logits and captures of both weight forms.</summary>
     public static double Compare()
     {
-        var random = new DeterministicRandom(11);
-        var raw = RandomWeights(random);
+        var raw = RandomGpt2.Create(Config, seed: 11);
+        var random = new DeterministicRandom(12);
         var tokens = new TokenBatch([.. Enumerable.Range(0, Batch * SeqLen).Select(_ => random.Next(Config.VocabSize))], Batch, SeqLen);
         int[] logitPositions = [.. Enumerable.Range(0, Batch).SelectMany(b => new[] { SeqLen - 1, b + 2 })];
         var patchValues = Enumerable.Range(0, Batch * Config.DHead).Select(_ => (float)random.NextGaussian()).ToArray();
@@ -44,36 +44,5 @@ internal static class GpuForwardCheck
             var logits = model.Forward(tokens, logitPositions, hooks);
             return [.. logits.Span.ToArray(), .. captures.SelectMany(c => c.Values)];
         }
-    }
-
-    private static Gpt2Weights RandomWeights(DeterministicRandom random)
-    {
-        int d = Config.DModel, m = Config.DMlp;
-        Tensor Gaussian(float scale, float offset, params int[] shape)
-        {
-            var tensor = new Tensor(shape);
-            for (int i = 0; i < tensor.Length; i++) tensor.Span[i] = offset + scale * (float)random.NextGaussian();
-            return tensor;
-        }
-        LayerNormParams LayerNorm() => new(Gaussian(0.1f, 1, d), Gaussian(0.1f, 0, d));
-        var tokenEmbedding = Gaussian(0.5f, 0, Config.VocabSize, d);
-        return new Gpt2Weights
-        {
-            Config = Config,
-            TokenEmbedding = tokenEmbedding,
-            PositionEmbedding = Gaussian(0.1f, 0, Config.NPositions, d),
-            Blocks =
-            [
-                .. Enumerable.Range(0, Config.NLayer).Select(_ => new Gpt2Block
-                {
-                    Ln1 = LayerNorm(), AttnWeight = Gaussian(0.2f, 0, d, 3 * d), AttnBias = Gaussian(0.1f, 0, 3 * d),
-                    AttnOutWeight = Gaussian(0.1f, 0, d, d), AttnOutBias = Gaussian(0.1f, 0, d), Ln2 = LayerNorm(),
-                    MlpInWeight = Gaussian(0.1f, 0, d, m), MlpInBias = Gaussian(0.1f, 0, m),
-                    MlpOutWeight = Gaussian(0.05f, 0, m, d), MlpOutBias = Gaussian(0.1f, 0, d),
-                }),
-            ],
-            LnFinal = LayerNorm(),
-            Unembedding = tokenEmbedding,
-        };
     }
 }

@@ -158,6 +158,14 @@ public class CudaGpt2ModelTests
         }
     }
 
+    [GpuFact]
+    public void BenchForwardTimesTheGpuAndNamesIt()
+    {
+        var line = BenchForwardCommandTests.Run("--model", TestPaths.TinyModel, "--batch", "4", "--seq-len", "6", "--batches", "2", "--device", "cuda");
+        Assert.DoesNotContain("cpu (", line.GetProperty("device").GetString());
+        BenchForwardCommandTests.AssertConsistent(line, batch: 4);
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         foreach (string file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
