@@ -23,7 +23,7 @@ internal static class DictionariesCommand
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
-            var site = SiteData.Load(parse, model, sites, cache, dataset, new ConsoleProgress(stderr));
+            using var site = SiteData.Load(parse, model, sites, cache, dataset, new ConsoleProgress(stderr));
             var (sitesFile, data, train, test) = (site.Sites, site.Dataset, site.Train, site.Test);
             var trainPrompts = data.Train.Select(e => e.Clean.Prompt).ToList();
             var testPrompts = data.Test.Select(e => e.Clean.Prompt).ToList();

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Security.Cryptography;
-using IoiBench.Gpu;
-using IoiBench.Model;
 using IoiBench.Prompts;
 using IoiBench.Runs;
 using IoiBench.Saes;
@@ -27,7 +25,7 @@ internal static class RunCommand
         var columns = CommonOptions.LeaderboardColumns();
         var pathologyPrompts = new Option<int>("--pathology-prompts") { Description = "Test prompts for the error pathology (two forward passes per node and method)", DefaultValueFactory = _ => 500 };
         var probeTrain = new Option<int>("--probe-train") { Description = "Train prompts the probes are fitted on (every test prompt scores them)", DefaultValueFactory = _ => 5000 };
-        var device = CommonOptions.Device("SAEs train and the selection, edit and pathology forward passes run");
+        var device = CommonOptions.Device("SAEs train and GPT-2 runs (activations, selection, edits, pathology)");
         var dataset = new DatasetArguments();
         var command = new Command("run", "Run the benchmark end to end and write results/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
             { model, sites, preset, output, selection, cache, columns, pathologyPrompts, probeTrain, device };
@@ -41,22 +39,21 @@ internal static class RunCommand
             foreach (var (name, value) in new[] { ("--pathology-prompts", parse.GetValue(pathologyPrompts)), ("--probe-train", parse.GetValue(probeTrain)) })
                 if (value < 1) throw new InvalidInputException($"{name} must be at least 1 (got {value}).");
             var progress = new ConsoleProgress(stderr);
-            var site = SiteData.Load(parse, model, sites, cache, dataset, progress);
+            using var site = SiteData.Load(parse, model, sites, cache, dataset, progress, parse.GetValue(device));
             bool embedded = Path.GetFullPath(parse.GetValue(model)!) == Path.GetFullPath(Defaults.EmbeddedModel);
             string runId = $"{(embedded ? "embedded" : site.ModelName)}-{recipe.Name}";
             string directory = parse.GetValue(output) ?? Path.Combine("results", runId);
-            var validation = CommonOptions.OpenCache(parse.GetValue(cache)).GetOrExtract(site.Model, site.Dataset, DatasetSplit.Validation, site.Sites.Nodes, progress).Activations;
+            var validation = CommonOptions.OpenCache(parse.GetValue(cache)).GetOrExtract(site.Model, site.Dataset, DatasetSplit.Validation, site.Sites.Nodes, progress,
+                site.Transformer).Activations;
 
             var sweep = SaeSweep.Run(recipe, site.Train, site.Test, Path.Combine(directory, "saes"), site.ModelName, progress, device: parse.GetValue(device));
             var candidates = sweep.GroupBy(r => r.Node).ToDictionary(g => g.Key, g => SaeCandidate.FromSweep(g));
             bool oracle = parse.GetValue(selection) == "oracle";
             ulong seed = site.Dataset.Options.Seed;
             var options = new EditOptions(OracleSelection: oracle, Seed: seed);
-            using var gpuModel = parse.GetValue(device) == TrainingDevice.Cuda ? new CudaGpt2Model(site.Model.Model.Weights) : null;
-            ITransformer transformer = (ITransformer?)gpuModel ?? site.Model.Model;
-            var selector = new SaeSelector(transformer, site.Dataset, site.Train, validation, site.Test, candidates, options);
-            var results = new EditBenchmark(transformer, site.Dataset, site.Test, selector, options).Run(site.Sites.CrossSections, progress);
-            var pathology = new PathologyBenchmark(transformer, site.Dataset, site.Test, selector, parse.GetValue(pathologyPrompts), seed)
+            var selector = new SaeSelector(site.Transformer, site.Dataset, site.Train, validation, site.Test, candidates, options);
+            var results = new EditBenchmark(site.Transformer, site.Dataset, site.Test, selector, options).Run(site.Sites.CrossSections, progress);
+            var pathology = new PathologyBenchmark(site.Transformer, site.Dataset, site.Test, selector, parse.GetValue(pathologyPrompts), seed)
                 .Run(site.Sites.CrossSections, progress);
             var probes = new ProbingBenchmark(site.Dataset, site.Train, site.Test, selector, new ProbeOptions(parse.GetValue(probeTrain), Seed: seed))
                 .Run(site.Sites.Nodes, site.Sites.CrossSections, progress);

@@ -14,7 +14,7 @@ internal static class TrainCommand
         var output = new Option<string?>("--output") { Description = "Where the SAEs go (default: saes/MODEL-PRESET)" };
         var cache = CommonOptions.Cache();
         var format = CommonOptions.Format();
-        var device = CommonOptions.Device();
+        var device = CommonOptions.Device("SAEs train and activations are extracted");
         var dataset = new DatasetArguments();
         var command = new Command("train", "Train the SAEs of a preset on every node (train split) and score them (test split)") { model, sites, preset, output, cache, format, device };
         dataset.AddTo(command);
@@ -23,7 +23,7 @@ internal static class TrainCommand
             var recipe = Defaults.LoadPreset(parse.GetValue(preset)!);
 
             var progress = new ConsoleProgress(stderr);
-            var site = SiteData.Load(parse, model, sites, cache, dataset, progress);
+            using var site = SiteData.Load(parse, model, sites, cache, dataset, progress, parse.GetValue(device));
             string outputDirectory = parse.GetValue(output) ?? Path.Combine("saes", $"{site.ModelName}-{recipe.Name}");
 
             var results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress, device: parse.GetValue(device));

@@ -28,7 +28,13 @@ public sealed class ActivationCache(string directory)
 
     public sealed record Result(SiteActivations Activations, bool Hit, string Path);
 
-    public Result GetOrExtract(LoadedModel model, IoiDataset dataset, DatasetSplit split, IReadOnlyList<SiteNode> nodes, IProgress<ProgressUpdate>? progress = null)
+    /// <summary>
+    /// The split's site activations from the cache, or extracted and cached; <paramref name="transformer"/> runs the
+    /// extraction (default: <paramref name="model"/> on the CPU; a GPU's copy agrees within float32 rounding, so the
+    /// key does not depend on it).
+    /// </summary>
+    public Result GetOrExtract(LoadedModel model, IoiDataset dataset, DatasetSplit split, IReadOnlyList<SiteNode> nodes, IProgress<ProgressUpdate>? progress = null,
+        ITransformer? transformer = null)
     {
         var examples = dataset.Split(split);
         var manifest = new Manifest(Schema, model.ContentHash, dataset.Hash, SitesHash(nodes),
@@ -47,7 +53,7 @@ public sealed class ActivationCache(string directory)
             }
         }
 
-        var activations = ActivationExtractor.Extract(model.Model, examples, nodes, progress);
+        var activations = ActivationExtractor.Extract(transformer ?? model.Model, examples, nodes, progress);
         System.IO.Directory.CreateDirectory(Directory);
         File.Delete(manifestPath);
         SafeTensorsWriter.Write(tensorsPath, activations.Tensors);

@@ -1,6 +1,9 @@
+using IoiBench.Activations;
 using IoiBench.Gpu;
 using IoiBench.Model;
 using IoiBench.Numerics;
+using IoiBench.Prompts;
+using IoiBench.Sites;
 using IoiBench.Tests.Cli;
 using IoiBench.Tests.Model;
 
@@ -156,6 +159,23 @@ public class CudaGpt2ModelTests
                             $"{table}: CPU row '{c}', GPU row '{g}'");
                     else Assert.Equal(cell, gpuCell);
         }
+    }
+
+    [GpuFact]
+    public void ActivationsExtractedOnTheGpuMatchTheCpusAndAreCachedUnderTheSameKey()
+    {
+        using var dir = new TestPaths.TempDirectory();
+        var loaded = TinyDataset.Model.Value;
+        var dataset = TinyDataset.Generate();
+        SiteNode[] nodes = [.. new[] { "z@1.2@end", "k@1.0@io", "v@0.3@s2", "q@0.1@s1+1" }.Select(SiteNode.Parse)];
+        using var gpu = new CudaGpt2Model(loaded.Model.Weights);
+        var onCpu = new ActivationCache(dir.File("cpu")).GetOrExtract(loaded, dataset, DatasetSplit.Test, nodes);
+        var onGpu = new ActivationCache(dir.File("gpu")).GetOrExtract(loaded, dataset, DatasetSplit.Test, nodes,
+            transformer: gpu);
+        Assert.False(onGpu.Hit);
+        Assert.Equal(Path.GetFileName(onCpu.Path), Path.GetFileName(onGpu.Path));
+        Assert.Equal(onCpu.Activations.Tensors.Keys.Order(), onGpu.Activations.Tensors.Keys.Order());
+        foreach (var (key, expected) in onCpu.Activations.Tensors) AssertClose(expected.Span.ToArray(), onGpu.Activations.Tensors[key].Span.ToArray(), key);
     }
 
     [GpuFact]
