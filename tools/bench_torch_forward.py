@@ -6,7 +6,9 @@ random weights, 64 prompts x 19 tokens, logits at the last position, float32 (no
     python3 tools/bench_torch_forward.py --device cuda --patch --repeats 20
 
 --patch overwrites z of head 0 in the last layer at the last position and copies the logits to the host: the pass
-the logit-difference-recovered evaluation repeats, as `ioibench bench-forward` times it.
+the logit-difference-recovered evaluation repeats, as `ioibench bench-forward` times it. --start-layer 11 starts each
+pass from the residual stream entering layer 11, computed once (TransformerLens's start_at_layer): bench-forward's
+second timing.
 Prints the median time per forward and its GFLOP/s (same flop count as the C# benchmark).
 """
 import argparse
@@ -21,10 +23,10 @@ LAYERS, HEADS, D, MLP, VOCAB, POSITIONS = 12, 12, 768, 3072, 50257, 1024
 DH = D // HEADS
 
 
-def flops(BATCH, SEQ):
+def flops(BATCH, SEQ, start_layer):
     rows = BATCH * SEQ
     per_layer = 2 * rows * D * (3 * D + D + 2 * MLP) + 2 * 2 * BATCH * HEADS * (SEQ * (SEQ + 1) // 2) * DH
-    return LAYERS * per_layer + 2 * BATCH * D * VOCAB
+    return (LAYERS - start_layer) * per_layer + 2 * BATCH * D * VOCAB
 
 
 def main():
@@ -35,7 +37,10 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seq", type=int, default=19)
     parser.add_argument("--patch", action="store_true")
+    parser.add_argument("--start-layer", type=int, default=0)
     args = parser.parse_args()
+    if not 0 <= args.start_layer < LAYERS:
+        parser.error(f"--start-layer must be in 0..{LAYERS - 1}")
     BATCH, SEQ, device = args.batch, args.seq, torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -60,9 +65,10 @@ def main():
     mask = torch.triu(torch.full((SEQ, SEQ), float("-inf")), diagonal=1).to(device)
     patch = torch.randn(BATCH, DH).to(device)
 
-    def forward():
-        x = (wte[tokens] + wpe[:SEQ]).reshape(BATCH * SEQ, D)
-        for layer, p in enumerate(layers):
+    def forward(start_layer=0, stop_layer=LAYERS, residual=None):
+        x = (wte[tokens] + wpe[:SEQ]).reshape(BATCH * SEQ, D) if residual is None else residual
+        for layer in range(start_layer, stop_layer):
+            p = layers[layer]
             h = F.layer_norm(x, (D,), *p["ln1"], eps=1e-5)
             q, k, v = torch.addmm(p["attn_b"], h, p["attn_w"]).split(D, dim=-1)
             q, k, v = (t.reshape(BATCH, SEQ, HEADS, DH).transpose(1, 2) for t in (q, k, v))
@@ -74,6 +80,8 @@ def main():
             x = x + torch.addmm(p["proj_b"], z.reshape(BATCH * SEQ, D), p["proj_w"])
             h = F.layer_norm(x, (D,), *p["ln2"], eps=1e-5)
             x = x + torch.addmm(p["out_b"], F.gelu(torch.addmm(p["fc_b"], h, p["fc_w"]), approximate="tanh"), p["out_w"])
+        if stop_layer < LAYERS:
+            return x
         last = F.layer_norm(x.reshape(BATCH, SEQ, D)[:, -1], (D,), *ln_f, eps=1e-5)
         logits = last @ wte.T
         return logits.cpu() if args.patch else logits
@@ -83,20 +91,22 @@ def main():
             torch.cuda.synchronize()
 
     with torch.no_grad():
+        entering = forward(stop_layer=args.start_layer) if args.start_layer > 0 else None
         for _ in range(3):
-            forward()
+            forward(args.start_layer, residual=entering)
         synchronize()
         times = []
         for _ in range(args.repeats):
             start = time.perf_counter()
-            forward()
+            forward(args.start_layer, residual=entering)
             synchronize()
             times.append(time.perf_counter() - start)
     median = statistics.median(times)
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"
-    print(f"torch {torch.__version__}, {where}, {BATCH} prompts x {SEQ} tokens{', z patched, logits to host' if args.patch else ''}: "
+    started = f", from layer {args.start_layer}" if args.start_layer > 0 else ""
+    print(f"torch {torch.__version__}, {where}, {BATCH} prompts x {SEQ} tokens{', z patched, logits to host' if args.patch else ''}{started}: "
           f"median {median * 1e3:.1f} ms (min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}) over {args.repeats} forwards, "
-          f"{flops(BATCH, SEQ) / median / 1e9:.1f} GFLOP/s")
+          f"{flops(BATCH, SEQ, args.start_layer) / median / 1e9:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":

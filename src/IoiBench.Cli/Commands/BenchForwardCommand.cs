@@ -12,8 +12,9 @@ namespace IoiBench.Cli.Commands;
 /// <summary>
 /// <c>ioibench bench-forward</c>: times the forward pass that the logit-difference-recovered evaluation repeats (a batch
 /// of prompts with one head's z patched at the last position, last-position logits back on the host), on the CPU or a
-/// GPU, and projects the makelov2024 evaluation from it. Runs on random weights of GPT-2 small's shape unless given a
-/// model; tools/bench_torch_forward.py does the same work in PyTorch.
+/// GPU, in full and started at the last layer from the clean residual stream (as the evaluation runs a last-layer node),
+/// and projects the makelov2024 evaluation from the two. Runs on random weights of GPT-2 small's shape unless given a
+/// model; tools/bench_torch_forward.py does the full pass in PyTorch.
 /// </summary>
 internal static class BenchForwardCommand
 {
@@ -42,29 +43,38 @@ internal static class BenchForwardCommand
             var tokens = new TokenBatch([.. Enumerable.Range(0, b * t).Select(_ => random.Next(cfg.VocabSize))], b, t);
             int[] last = [.. Enumerable.Repeat(t - 1, b)];
             var patch = Enumerable.Range(0, b * cfg.DHead).Select(_ => (float)random.NextGaussian()).ToArray();
-            var hooks = new HookSet();
-            hooks.Patch(new HeadHook(HookPoint.Z, cfg.NLayer - 1, 0), last, patch);
-
-            transformer.Forward(tokens, last, hooks);   // warm-up: kernels compiled, buffers sized, caches filled
-            var times = new double[timedBatches];
-            for (int i = 0; i < timedBatches; i++)
+            int lastLayer = cfg.NLayer - 1;
+            HookSet Patched()
             {
-                var clock = Stopwatch.StartNew();
-                transformer.Forward(tokens, last, hooks);   // returns once the logits are on the host
-                times[i] = clock.Elapsed.TotalMilliseconds;
+                var hooks = new HookSet();
+                hooks.Patch(new HeadHook(HookPoint.Z, lastLayer, 0), last, patch);
+                return hooks;
             }
-            Array.Sort(times);
-            double msPerBatch = times[timedBatches / 2], promptsPerSecond = b / (msPerBatch / 1000);
+            var warmUp = Patched();
+            var entering = warmUp.CaptureResidual(lastLayer);
+            transformer.Forward(tokens, last, warmUp);   // kernels compiled, buffers sized, caches filled
+            var patched = Patched();
+            // The same pass as the evaluation runs it for a last-layer node: started there from the clean run's stream.
+            var started = Patched();
+            started.StartAt(lastLayer, entering.Values);
+
+            var full = Time(transformer, tokens, last, patched, timedBatches);
+            var fromLast = Time(transformer, tokens, last, started, timedBatches);
+            double msPerBatch = full.Median, promptsPerSecond = b / (msPerBatch / 1000);
             double gflops = cfg.ForwardFlops(b, t, logitRows: b) / (msPerBatch / 1000) / 1e9;
+            // Layers cost the same, so a pass started at layer L takes the last-layer pass's time plus (last − L) layers.
+            double msPerLayer = cfg.NLayer > 1 ? Math.Max(0, full.Median - fromLast.Median) / lastLayer : 0;
+            double MsFrom(int layer) => fromLast.Median + (lastLayer - layer) * msPerLayer;
 
             // makelov2024's selection (on GPT-2 small): every SAE of every node at each of its checkpoints and its end,
-            // LdPrompts prompts each.
+            // LdPrompts prompts each, each node's runs started at its layer.
             bool gpt2Small = cfg == RandomGpt2.SmallShape;
             var preset = Defaults.LoadPreset("makelov2024");
-            int nodes = IoiBench.Sites.SitesFile.Load(Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml")).Nodes.Count;
-            int candidates = nodes * preset.Saes.Count * (preset.Options.Checkpoints.Count(e => e < preset.Options.Epochs) + 1);
-            long prompts = (long)candidates * new EditOptions().LdPrompts;
-            double projectedSeconds = prompts / promptsPerSecond;
+            var nodes = IoiBench.Sites.SitesFile.Load(Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml")).Nodes;
+            int perNode = preset.Saes.Count * (preset.Options.Checkpoints.Count(e => e < preset.Options.Epochs) + 1);
+            double passesPerCandidate = new EditOptions().LdPrompts / (double)b;
+            double projectedSeconds = nodes.Sum(n => perNode * passesPerCandidate * MsFrom(n.Layer)) / 1000;
+            double fullPassSeconds = nodes.Count * perNode * passesPerCandidate * full.Median / 1000;
 
             string deviceName = gpu?.DeviceName ?? $"cpu ({Environment.ProcessorCount} cores, GEMM: {Gemm.Backend})";
             string modelName = directory is null ? "random GPT-2 small shape" : CommonOptions.ModelName(directory);
@@ -77,23 +87,45 @@ internal static class BenchForwardCommand
                     j.WriteNumber("seq_len", t);
                     j.WriteNumber("batches", timedBatches);
                     j.WriteNumber("median_ms", msPerBatch);
-                    j.WriteNumber("min_ms", times[0]);
-                    j.WriteNumber("max_ms", times[^1]);
+                    j.WriteNumber("min_ms", full.Min);
+                    j.WriteNumber("max_ms", full.Max);
                     j.WriteNumber("gflops", gflops);
                     j.WriteNumber("prompts_per_second", promptsPerSecond);
-                    if (gpt2Small) j.WriteNumber("makelov2024_ld_projected_seconds", projectedSeconds);
+                    j.WriteNumber("last_layer_start_median_ms", fromLast.Median);
+                    j.WriteNumber("ms_per_layer", msPerLayer);
+                    if (gpt2Small)
+                    {
+                        j.WriteNumber("makelov2024_ld_projected_seconds", projectedSeconds);
+                        j.WriteNumber("makelov2024_ld_full_passes_projected_seconds", fullPassSeconds);
+                    }
                 }));
             else
             {
                 stdout.WriteLine($"{modelName} ({cfg.NLayer} layers × {cfg.NHead} heads, d_model {cfg.DModel}, vocabulary {cfg.VocabSize}) on {deviceName}");
-                stdout.WriteLine($"  {timedBatches} forward passes of {b} prompts × {t} tokens, z@{cfg.NLayer - 1}.0 patched, last-position logits: " +
-                                 $"median {msPerBatch:F1} ms (min {times[0]:F1}, max {times[^1]:F1}), {gflops:F0} GFLOP/s, {promptsPerSecond:F0} prompts/s");
+                stdout.WriteLine($"  {timedBatches} forward passes of {b} prompts × {t} tokens, z@{lastLayer}.0 patched, last-position logits: " +
+                                 $"median {msPerBatch:F1} ms (min {full.Min:F1}, max {full.Max:F1}), {gflops:F0} GFLOP/s, {promptsPerSecond:F0} prompts/s");
+                stdout.WriteLine($"  the same passes started at layer {lastLayer} from the clean residual stream: median {fromLast.Median:F1} ms " +
+                                 $"(min {fromLast.Min:F1}, max {fromLast.Max:F1}); {msPerLayer:F1} ms per layer");
                 if (gpt2Small)
-                    stdout.WriteLine($"  projected for makelov2024's LD-recovered evaluation ({candidates:N0} candidate SAEs × {new EditOptions().LdPrompts} prompts, " +
-                                     $"full batches): {projectedSeconds / 60:F1} min");
+                    stdout.WriteLine($"  projected for makelov2024's LD-recovered evaluation ({nodes.Count * perNode:N0} candidate SAEs × {new EditOptions().LdPrompts} prompts, " +
+                                     $"full batches, each node's runs started at its layer): {projectedSeconds / 60:F1} min ({fullPassSeconds / 60:F1} min with full passes)");
             }
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Median, fastest and slowest of <paramref name="passes"/> timed passes (each returns once the logits are on the host).</summary>
+    private static (double Median, double Min, double Max) Time(ITransformer transformer, TokenBatch tokens, int[] last, HookSet hooks, int passes)
+    {
+        var times = new double[passes];
+        for (int i = 0; i < passes; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            transformer.Forward(tokens, last, hooks);
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return (times[passes / 2], times[0], times[^1]);
     }
 }

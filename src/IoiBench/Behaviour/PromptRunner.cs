@@ -32,12 +32,15 @@ public static class PromptRunner
         IProgress<ProgressUpdate>? progress = null, string stage = "forward")
     {
         var scores = new IoiScore[prompts.Count];
-        Run(model, prompts, hooksFor, (batch, logits) =>
-        {
-            for (int b = 0; b < batch.Indices.Length; b++)
-                scores[batch.Indices[b]] = IoiScore.FromLogits(logits.Row(b), batch.Prompts[b].IoToken, batch.Prompts[b].SToken);
-        }, progress, stage);
+        Run(model, prompts, hooksFor, (batch, logits) => RecordScores(scores, batch, logits), progress, stage);
         return scores;
+    }
+
+    /// <summary>Scores a batch's last-position logits into <paramref name="scores"/> (indexed like the input prompts).</summary>
+    public static void RecordScores(IoiScore[] scores, Batch batch, Tensor logits)
+    {
+        for (int b = 0; b < batch.Indices.Length; b++)
+            scores[batch.Indices[b]] = IoiScore.FromLogits(logits.Row(b), batch.Prompts[b].IoToken, batch.Prompts[b].SToken);
     }
 
     /// <summary>

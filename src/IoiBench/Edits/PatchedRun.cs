@@ -1,7 +1,6 @@
 using IoiBench.Behaviour;
 using IoiBench.Model;
 using IoiBench.Numerics;
-using IoiBench.Prompts;
 using IoiBench.Sites;
 
 namespace IoiBench.Edits;
@@ -12,10 +11,6 @@ namespace IoiBench.Edits;
 /// </summary>
 public static class PatchedRun
 {
-    public static IoiScore[] Score(ITransformer model, IReadOnlyList<TokenizedPrompt> prompts, IReadOnlyDictionary<SiteNode, Tensor> activations,
-        IProgress<ProgressUpdate>? progress = null, string stage = "patched forward") =>
-        PromptRunner.Score(model, prompts, Patches(activations), progress, stage);
-
     /// <summary>The hooks of one batch: each node's rows for the batch's prompts, written at the node's position.</summary>
     public static Func<PromptRunner.Batch, HookSet> Patches(IReadOnlyDictionary<SiteNode, Tensor> activations) => batch =>
     {

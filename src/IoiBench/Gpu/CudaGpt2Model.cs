@@ -88,11 +88,14 @@ public sealed class CudaGpt2Model : ITransformer, IDisposable
             ulong residual = Buffer("residual", (long)rows * d), normed = Buffer("normed", (long)rows * d), qkv = Buffer("qkv", (long)rows * 3 * d),
                 z = Buffer("z", (long)rows * d), hidden = Buffer("hidden", (long)rows * cfg.DMlp),
                 pattern = Buffer("pattern", (long)batch * cfg.NHead * seqLen * seqLen);
-            var ids = passArrays.Upload(tokens.Ids);
-            _kernels.LaunchElementwise("embed", (long)rows * d, ids, _tokenEmbedding, _positionEmbedding, residual, seqLen, d, (long)rows * d);
+            if (hooks?.Start is { } start) CudaDriver.CopyToDevice<float>(residual, start.Residual);
+            else _kernels.LaunchElementwise("embed", (long)rows * d, passArrays.Upload(tokens.Ids), _tokenEmbedding, _positionEmbedding, residual, seqLen, d,
+                (long)rows * d);
 
-            for (int layer = 0; layer < cfg.NLayer; layer++)
+            for (int layer = hooks?.Start?.Layer ?? 0; layer < cfg.NLayer; layer++)
             {
+                foreach (var capture in hooks?.ResidualCaptures ?? [])
+                    if (capture.Layer == layer) CudaDriver.CopyToHost<float>(capture.Values, residual);
                 var block = _blocks[layer];
                 Normalise(residual, block.Ln1, normed, rows, rowsOf: 0);
                 Linear(normed, block.AttnWeight, block.AttnBias, qkv, rows, d, 3 * d, accumulate: false);

@@ -134,7 +134,7 @@ public static unsafe class CudaSelfTest
     private static string CompareForward()
     {
         double worst = GpuForwardCheck.Compare();
-        return worst <= 1e-4 ? $"logits and every hook point's captures, with q and pattern patches, raw and folded, match the CPU within {worst:G2} (relative)"
+        return worst <= 1e-4 ? $"logits and every hook point's captures, with q and pattern patches, raw and folded, and a pass started at layer 1, match the CPU within {worst:G2} (relative)"
             : throw new InvalidInputException($"the GPU's forward pass differs from the CPU's by up to {worst:G3} (relative); float32 rounding allows 1e-4.");
     }
 

@@ -6,7 +6,8 @@ namespace IoiBench.Gpu;
 /// <summary>
 /// Runs one batch through <see cref="Gpt2Model"/> and <see cref="CudaGpt2Model"/> with the same random weights, raw and
 /// with LayerNorms folded, and measures how far apart the logits and every hook point's captures end, with a q and a
-/// pattern patch in the pass so that patching is checked too: the check that the GPU forward implements the CPU's.
+/// pattern patch in the pass so that patching is checked too, and a second pass started at layer 1 from the residual
+/// stream the first read there: the check that the GPU forward implements the CPU's.
 /// </summary>
 internal static class GpuForwardCheck
 {
@@ -41,8 +42,13 @@ internal static class GpuForwardCheck
                             from layer in Enumerable.Range(0, Config.NLayer)
                             from head in Enumerable.Range(0, Config.NHead)
                             select hooks.Capture(new HeadHook(point, layer, head), [.. Enumerable.Range(0, Batch).Select(b => (3 * b + head) % SeqLen)])).ToList();
+            var entering = hooks.CaptureResidual(1);
             var logits = model.Forward(tokens, logitPositions, hooks);
-            return [.. logits.Span.ToArray(), .. captures.SelectMany(c => c.Values)];
+            var started = new HookSet();
+            started.StartAt(1, entering.Values);
+            started.Patch(new HeadHook(HookPoint.Pattern, 1, 2), [.. Enumerable.Repeat(SeqLen - 1, Batch)], patternValues);
+            var startedLogits = model.Forward(tokens, logitPositions, started);
+            return [.. logits.Span.ToArray(), .. entering.Values, .. startedLogits.Span.ToArray(), .. captures.SelectMany(c => c.Values)];
         }
     }
 }

@@ -14,20 +14,22 @@ namespace IoiBench.Metrics;
 /// </summary>
 public sealed class NextTokenComparison
 {
-    private readonly ITransformer _model;
-    private readonly IReadOnlyList<TokenizedPrompt> _prompts;
+    private readonly CleanRunCache _runs;
     private readonly Tensor _cleanLogProbabilities;
     private readonly float[] _cleanLogitDiff;
 
-    public int Prompts => _prompts.Count;
+    public int Prompts => _runs.Prompts.Count;
 
-    public NextTokenComparison(ITransformer model, IReadOnlyList<TokenizedPrompt> prompts, IProgress<ProgressUpdate>? progress = null)
+    /// <summary>
+    /// Runs the prompts clean. <paramref name="patchedLayers"/>: the layers of the nodes later runs will patch, whose
+    /// residual stream is kept so that those runs start there (<see cref="CleanRunCache"/>).
+    /// </summary>
+    public NextTokenComparison(ITransformer model, IReadOnlyList<TokenizedPrompt> prompts, IEnumerable<int> patchedLayers,
+        IProgress<ProgressUpdate>? progress = null)
     {
-        _model = model;
-        _prompts = prompts;
         _cleanLogProbabilities = new Tensor(prompts.Count, model.Config.VocabSize);
         _cleanLogitDiff = new float[prompts.Count];
-        PromptRunner.Run(model, prompts, null, (batch, logits) =>
+        _runs = new CleanRunCache(model, prompts, patchedLayers, (batch, logits) =>
         {
             for (int b = 0; b < batch.Indices.Length; b++)
             {
@@ -44,15 +46,15 @@ public sealed class NextTokenComparison
     {
         var kl = new double[Prompts];
         var change = new double[Prompts];
-        var logProbabilities = new float[_model.Config.VocabSize];
-        PromptRunner.Run(_model, _prompts, PatchedRun.Patches(patches), (batch, logits) =>
+        var logProbabilities = new float[_cleanLogProbabilities.Shape[1]];
+        _runs.Run(patches, (batch, logits) =>
         {
             for (int b = 0; b < batch.Indices.Length; b++)
             {
                 int p = batch.Indices[b];
                 LogSoftmax(logits.Row(b), logProbabilities);
                 kl[p] = KlDivergence(_cleanLogProbabilities.Row(p), logProbabilities);
-                change[p] = IoiScore.FromLogits(logits.Row(b), _prompts[p].IoToken, _prompts[p].SToken).LogitDiff - (double)_cleanLogitDiff[p];
+                change[p] = IoiScore.FromLogits(logits.Row(b), batch.Prompts[b].IoToken, batch.Prompts[b].SToken).LogitDiff - (double)_cleanLogitDiff[p];
             }
         }, progress, stage);
         return (kl, change);

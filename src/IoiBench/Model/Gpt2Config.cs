@@ -9,13 +9,14 @@ public sealed record Gpt2Config(int NLayer, int NHead, int DModel, int DMlp, int
 
     /// <summary>
     /// Floating-point operations of one forward pass with logits at <paramref name="logitRows"/> positions: the products
-    /// (fused QKV, attention output, MLP in and out, unembedding) and attention's two, counted 2·m·n·k.
+    /// (fused QKV, attention output, MLP in and out, unembedding) and attention's two, counted 2·m·n·k. A pass started
+    /// at <paramref name="fromLayer"/> (<see cref="HookSet.StartAt"/>) runs the layers from there on.
     /// </summary>
-    public double ForwardFlops(int batch, int seqLen, int logitRows)
+    public double ForwardFlops(int batch, int seqLen, int logitRows, int fromLayer = 0)
     {
         double rows = (double)batch * seqLen, d = DModel;
         double perLayer = 2 * rows * d * (3 * d + d + 2 * DMlp) + 2.0 * 2 * batch * NHead * (seqLen * (seqLen + 1) / 2.0) * DHead;
-        return NLayer * perLayer + 2.0 * logitRows * d * VocabSize;
+        return (NLayer - fromLayer) * perLayer + 2.0 * logitRows * d * VocabSize;
     }
 
     public static Gpt2Config Load(string path)

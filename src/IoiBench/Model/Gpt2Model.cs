@@ -20,14 +20,32 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
         int batch = tokens.Batch, seqLen = tokens.SeqLen, rows = batch * seqLen, d = cfg.DModel;
         Prepare(cfg, tokens, logitPositions, hooks);
 
-        var residual = Embed(tokens);
-        var normed = new float[rows * d];
-        var qkv = new float[rows * 3 * d];
-        var z = new float[rows * d];
-        var hidden = new float[rows * cfg.DMlp];
-
-        for (int layer = 0; layer < cfg.NLayer; layer++)
+        // Working buffers come from the shared pool (and may be longer than asked): fresh ones cost page faults and
+        // garbage collections, which would dominate a pass that starts near the last layer.
+        var pool = System.Buffers.ArrayPool<float>.Shared;
+        float[] residual = pool.Rent(rows * d), normed = pool.Rent(rows * d), qkv = pool.Rent(rows * 3 * d), z = pool.Rent(rows * d),
+            hidden = pool.Rent(rows * cfg.DMlp);
+        try
         {
+            if (hooks?.Start is { } start) start.Residual.CopyTo(residual, 0);
+            else Embed(tokens, residual);
+            RunLayers(tokens, hooks, residual, normed, qkv, z, hidden);
+            return Unembed(residual, logitPositions, batch, seqLen);
+        }
+        finally
+        {
+            foreach (var buffer in (float[][])[residual, normed, qkv, z, hidden]) pool.Return(buffer);
+        }
+    }
+
+    private void RunLayers(TokenBatch tokens, HookSet? hooks, float[] residual, float[] normed, float[] qkv, float[] z, float[] hidden)
+    {
+        var cfg = Config;
+        int batch = tokens.Batch, seqLen = tokens.SeqLen, rows = batch * seqLen, d = cfg.DModel;
+        for (int layer = hooks?.Start?.Layer ?? 0; layer < cfg.NLayer; layer++)
+        {
+            foreach (var capture in hooks?.ResidualCaptures ?? [])
+                if (capture.Layer == layer) residual.AsSpan(0, rows * d).CopyTo(capture.Values);
             var block = Weights.Blocks[layer];
             LayerNorm(residual, block.Ln1, normed, rows);
             Linear(normed, block.AttnWeight, block.AttnBias, qkv, rows, d, 3 * d, accumulate: false);
@@ -38,11 +56,9 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
 
             LayerNorm(residual, block.Ln2, normed, rows);
             Linear(normed, block.MlpInWeight, block.MlpInBias, hidden, rows, d, cfg.DMlp, accumulate: false);
-            TransformerOps.GeluNew(hidden);
+            TransformerOps.GeluNew(hidden, rows * cfg.DMlp);
             Linear(hidden, block.MlpOutWeight, block.MlpOutBias, residual, rows, cfg.DMlp, d, accumulate: true);
         }
-
-        return Unembed(residual, logitPositions, seqLen);
     }
 
     /// <summary>
@@ -67,17 +83,14 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
             capture.Width = HookSet.WidthOf(capture.Hook.Point, cfg, seqLen);
             capture.Values = new float[batch * capture.Width];
         }
+        foreach (var capture in hooks?.ResidualCaptures ?? []) capture.Values = new float[batch * seqLen * cfg.DModel];
     }
 
-    private float[] Embed(TokenBatch tokens)
+    private void Embed(TokenBatch tokens, float[] x)
     {
         int d = Config.DModel;
-        var x = new float[tokens.Ids.Length * d];
         for (int i = 0; i < tokens.Ids.Length; i++)
-        {
             TensorPrimitives.Add(Weights.TokenEmbedding.Row(tokens.Ids[i]), Weights.PositionEmbedding.Row(i % tokens.SeqLen), x.AsSpan(i * d, d));
-        }
-        return x;
     }
 
     private void LayerNorm(float[] input, LayerNormParams? ln, float[] output, int rows)
@@ -153,10 +166,10 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
         });
     }
 
-    private Tensor Unembed(float[] residual, ReadOnlySpan<int> logitPositions, int seqLen)
+    private Tensor Unembed(float[] residual, ReadOnlySpan<int> logitPositions, int batch, int seqLen)
     {
         int d = Config.DModel, vocab = Config.VocabSize, count = logitPositions.Length;
-        int perPrompt = count / (residual.Length / d / seqLen);
+        int perPrompt = count / batch;
         var normed = new float[count * d];
         for (int r = 0; r < count; r++)
         {

@@ -32,14 +32,15 @@ public static class TransformerOps
         TensorPrimitives.Divide(output, TensorPrimitives.Sum(output), output);
     }
 
-    /// <summary>In place: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in parallel chunks.</summary>
-    public static void GeluNew(float[] values)
+    /// <summary>In place on the first <paramref name="count"/> values: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in parallel chunks.</summary>
+    public static void GeluNew(float[] values, int count)
     {
-        int chunks = (values.Length + GeluChunk - 1) / GeluChunk;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, values.Length);
+        int chunks = (count + GeluChunk - 1) / GeluChunk;
         Parallel.For(0, chunks, chunk =>
         {
             int start = chunk * GeluChunk;
-            var x = values.AsSpan(start, Math.Min(GeluChunk, values.Length - start));
+            var x = values.AsSpan(start, Math.Min(GeluChunk, count - start));
             Span<float> t = stackalloc float[x.Length];
             TensorPrimitives.Multiply(x, x, t);                 // x²
             TensorPrimitives.Multiply(t, GeluC3, t);

@@ -28,26 +28,26 @@ public sealed record EditResult(string CrossSection, string Label, IoiAttribute 
 /// </summary>
 public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteActivations test, SaeSelector selector, EditOptions options)
 {
-    private IoiScore[]? _cleanScores;
-
     public List<EditResult> Run(IReadOnlyList<CrossSection> crossSections, IProgress<ProgressUpdate>? progress = null)
     {
-        var prompts = dataset.Test.Select(e => e.Clean).ToList();
-        _cleanScores ??= PromptRunner.Score(model, prompts, progress: progress, stage: "clean run (test)");
+        // Each cross-section's runs start at its first node's layer, from the clean run's residual stream.
+        var runs = new CleanRunCache(model, [.. dataset.Test.Select(e => e.Clean)], crossSections.Select(s => s.Nodes.Min(n => n.Layer)),
+            progress: progress, stage: "clean run (test)");
         var results = new List<EditResult>();
-        foreach (var section in crossSections) results.AddRange(RunCrossSection(section, prompts, progress));
+        foreach (var section in crossSections) results.AddRange(RunCrossSection(section, runs, progress));
         return results;
     }
 
-    private IEnumerable<EditResult> RunCrossSection(CrossSection section, List<TokenizedPrompt> prompts, IProgress<ProgressUpdate>? progress)
+    private IEnumerable<EditResult> RunCrossSection(CrossSection section, CleanRunCache runs, IProgress<ProgressUpdate>? progress)
     {
+        var prompts = runs.Prompts;
         var attribute = section.Attribute;
         var cfVariant = PromptVariants.Of(attribute);
         var cleanValues = dataset.Test.Select(e => e.Clean.Prompt.ValueOf(attribute)).ToList();
         var cfValues = dataset.Test.Select(e => e.Counterfactual(attribute).Prompt.ValueOf(attribute)).ToList();
         string stage = $"editing {section.Name}";
         var cfActivations = section.Nodes.ToDictionary(n => n, n => test.Get(n, cfVariant));
-        var cfScores = PatchedRun.Score(model, prompts, cfActivations, progress, stage + ": counterfactual patch");
+        var cfScores = runs.Score(cfActivations, progress, stage + ": counterfactual patch");
 
         EditResult Result(string method, string variant, IoiScore[] scores, IReadOnlyList<double> weightRemoved)
         {
@@ -59,7 +59,7 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
                 Bootstrap.Mean([.. scores.Select(s => s.Correct ? 1.0 : 0.0)], seed: seed));
         }
 
-        yield return Result("none", "-", _cleanScores!, [.. prompts.Select(_ => 0.0)]);
+        yield return Result("none", "-", runs.Clean, [.. prompts.Select(_ => 0.0)]);
         yield return Result("counterfactual patch", "-", cfScores, [.. prompts.Select(_ => double.NaN)]);
 
         // Supervised: a − u[clean value] + u[counterfactual value]; weight removed = the attribute's weight w_f.
@@ -76,7 +76,7 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
             }
             supervised[node] = edited;
         }
-        yield return Result("supervised", "-", PatchedRun.Score(model, prompts, supervised, progress, stage + ": supervised"), supervisedWeight);
+        yield return Result("supervised", "-", runs.Score(supervised, progress, stage + ": supervised"), supervisedWeight);
 
         foreach (string variant in selector.Variants)
         {
@@ -97,8 +97,8 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
                 aware[node] = ActivationScale.Undo(byF1.Edited, sae.Scale);
                 Accumulate(awareWeight, SaeEdits.WeightRemoved(sae.Sae, clean, byF1.Removed), section.Nodes.Count);
             }
-            yield return Result("agnostic", variant, PatchedRun.Score(model, prompts, agnostic, progress, $"{stage}: {variant} agnostic"), agnosticWeight);
-            yield return Result("aware", variant, PatchedRun.Score(model, prompts, aware, progress, $"{stage}: {variant} aware"), awareWeight);
+            yield return Result("agnostic", variant, runs.Score(agnostic, progress, $"{stage}: {variant} agnostic"), agnosticWeight);
+            yield return Result("aware", variant, runs.Score(aware, progress, $"{stage}: {variant} aware"), awareWeight);
         }
     }
 

@@ -23,7 +23,8 @@ public sealed class PathologyBenchmark(ITransformer model, IoiDataset dataset, S
     public List<PathologyResult> Run(IReadOnlyList<CrossSection> crossSections, IProgress<ProgressUpdate>? progress = null)
     {
         int n = Math.Min(prompts, dataset.Test.Count);
-        var comparison = new NextTokenComparison(model, [.. dataset.Test.Take(n).Select(e => e.Clean)], progress);
+        var comparison = new NextTokenComparison(model, [.. dataset.Test.Take(n).Select(e => e.Clean)],
+            crossSections.SelectMany(s => s.Nodes).Select(node => node.Layer), progress);
         var results = new List<PathologyResult>();
         var measured = new Dictionary<(SiteNode, IoiAttribute, string), Pathology>();
         foreach (var section in crossSections)

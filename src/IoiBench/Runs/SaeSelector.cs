@@ -35,7 +35,7 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
     private readonly Dictionary<string, (double L0, double LdRecovered)> _candidateStats = new();
     private readonly Dictionary<SiteNode, double> _meanAblatedLd = new();
     private readonly Dictionary<(string Directory, IoiAttribute Attribute), SaeEdit> _testEdits = new();
-    private double? _selectionCleanLd;
+    private CleanRunCache? _ldRuns;
 
     /// <summary>Every selection made so far.</summary>
     public IReadOnlyCollection<NodeSelection> Selections => [.. _selected.Values.Select(v => v.Selection)];
@@ -119,12 +119,12 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
         if (_candidateStats.TryGetValue(candidate.Directory, out var stats)) return stats;
         var split = options.OracleSelection ? test : validation;
         var examples = options.OracleSelection ? dataset.Test : dataset.Validation;
-        int n = Math.Min(options.LdPrompts, examples.Count);
-        var prompts = examples.Take(n).Select(e => e.Clean).ToList();
+        // Every candidate's run repeats these prompts with one node patched: each starts at its node's layer.
+        _ldRuns ??= new CleanRunCache(model, [.. examples.Take(options.LdPrompts).Select(e => e.Clean)], candidates.Keys.Select(n => n.Layer));
+        int n = _ldRuns.Prompts.Count;
         var clean = split.Get(node, PromptVariant.Clean).Slice(0, n);
         double MeanLd(IoiScore[] scores) => scores.Average(s => (double)s.LogitDiff);
 
-        _selectionCleanLd ??= MeanLd(PromptRunner.Score(model, prompts));
         if (!_meanAblatedLd.TryGetValue(node, out double meanLd))
         {
             var mean = new Tensor(clean.Shape);
@@ -132,12 +132,12 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
             for (int p = 0; p < n; p++) System.Numerics.Tensors.TensorPrimitives.Add(average, clean.Row(p), average);
             System.Numerics.Tensors.TensorPrimitives.Divide(average, n, average);
             for (int p = 0; p < n; p++) average.CopyTo(mean.Row(p));
-            _meanAblatedLd[node] = meanLd = MeanLd(PatchedRun.Score(model, prompts, new Dictionary<SiteNode, Tensor> { [node] = mean }));
+            _meanAblatedLd[node] = meanLd = MeanLd(_ldRuns.Score(new Dictionary<SiteNode, Tensor> { [node] = mean }));
         }
         var latents = candidate.Latents(clean);
         var reconstruction = candidate.Reconstruction(latents);
-        double saeLd = MeanLd(PatchedRun.Score(model, prompts, new Dictionary<SiteNode, Tensor> { [node] = reconstruction }));
-        stats = (LatentKernels.CountNonZero(latents.Span) / (double)n, Math.Abs(saeLd - meanLd) / Math.Abs(_selectionCleanLd.Value - meanLd));
+        double saeLd = MeanLd(_ldRuns.Score(new Dictionary<SiteNode, Tensor> { [node] = reconstruction }));
+        stats = (LatentKernels.CountNonZero(latents.Span) / (double)n, Math.Abs(saeLd - meanLd) / Math.Abs(MeanLd(_ldRuns.Clean) - meanLd));
         _candidateStats[candidate.Directory] = stats;
         return stats;
     }

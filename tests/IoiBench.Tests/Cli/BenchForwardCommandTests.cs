@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IoiBench.Sites;
 
 namespace IoiBench.Tests.Cli;
 
@@ -39,7 +40,16 @@ public class BenchForwardCommandTests
         Assert.Equal("random GPT-2 small shape", line.GetProperty("model").GetString());
         AssertConsistent(line, batch: 2);
         // 55 nodes × 12 SAEs × (13 checkpoints before epoch 2,000 + the end) × 500 prompts.
-        Assert.Equal(55 * 12 * 14 * 500, line.GetProperty("makelov2024_ld_projected_seconds").GetDouble() * line.GetProperty("prompts_per_second").GetDouble(), 3);
+        Assert.Equal(55 * 12 * 14 * 500, line.GetProperty("makelov2024_ld_full_passes_projected_seconds").GetDouble() * line.GetProperty("prompts_per_second").GetDouble(), 3);
+
+        // Each node's 500 prompts per candidate, in passes of 2, started at its layer: the last-layer pass's time plus
+        // one layer's time for each layer before the last.
+        double fromLast = line.GetProperty("last_layer_start_median_ms").GetDouble(), perLayer = line.GetProperty("ms_per_layer").GetDouble();
+        Assert.Equal(Math.Max(0, line.GetProperty("median_ms").GetDouble() - fromLast) / 11, perLayer, 9);
+        var layers = SitesFile.Load(Path.Combine(TestPaths.RepoRoot, "models", "gpt2-small", "sites.yaml")).Nodes.Select(n => n.Layer).ToList();
+        Assert.Equal(55, layers.Count);
+        double expected = layers.Sum(l => 12 * 14 * (500 / 2.0) * (fromLast + (11 - l) * perLayer)) / 1000;
+        Assert.Equal(expected, line.GetProperty("makelov2024_ld_projected_seconds").GetDouble(), expected * 1e-12);
     }
 
     [Fact]

@@ -138,10 +138,10 @@ public class RunCommandTests
         var test = ActivationExtractor.Extract(model, dataset.Test, nodes);
         var prompts = dataset.Test.Select(e => e.Clean).ToList();
         var clean = PromptRunner.Score(model, prompts);
-        var patched = PatchedRun.Score(model, prompts, nodes.ToDictionary(n => n, n => test.Get(n, PromptVariant.Clean)));
+        var patched = PromptRunner.Score(model, prompts, PatchedRun.Patches(nodes.ToDictionary(n => n, n => test.Get(n, PromptVariant.Clean))));
         Assert.Equal(clean.Select(s => s.LogitDiff), patched.Select(s => s.LogitDiff));
         // And writing the counterfactual values changes something.
-        var cf = PatchedRun.Score(model, prompts, nodes.ToDictionary(n => n, n => test.Get(n, PromptVariant.CounterfactualIo)));
+        var cf = PromptRunner.Score(model, prompts, PatchedRun.Patches(nodes.ToDictionary(n => n, n => test.Get(n, PromptVariant.CounterfactualIo))));
         Assert.NotEqual(clean.Select(s => s.LogitDiff), cf.Select(s => s.LogitDiff));
     }
 }

@@ -36,6 +36,9 @@ public class CudaGpt2ModelTests
     [InlineData("patch_pattern")]
     public void PatchesChangeEverythingDownstreamAsInTheReference(string patchName) => Gpt2ForwardTests.PatchMatchesTheReference(RawOnGpu.Value, patchName);
 
+    [GpuFact]
+    public void APassStartedFromACapturedResidualStreamIsTheFullPass() => Gpt2ForwardTests.StartedPassMatchesTheReference(RawOnGpu.Value);
+
     [NvrtcFact]
     public void TheForwardKernelsCompileAndAreExactlyTheOnesTheModelLaunches()
     {

@@ -44,7 +44,7 @@ public class ErrorPathologyTests
         var model = TinyDataset.Model.Value.Model;
         var node = SiteNode.Parse("z@1.1@end");
         var clean = ActivationExtractor.Extract(model, dataset.Test, [node]).Get(node, PromptVariant.Clean);
-        var comparison = new NextTokenComparison(model, [.. dataset.Test.Select(e => e.Clean)]);
+        var comparison = new NextTokenComparison(model, [.. dataset.Test.Select(e => e.Clean)], [node.Layer]);
 
         var exact = ErrorPathology.Measure(comparison, new Dictionary<SiteNode, (Tensor, Tensor)> { [node] = (clean, clean) }, seed: 1);
         Assert.Equal(0.0, exact.KlReconstruction.Mean);

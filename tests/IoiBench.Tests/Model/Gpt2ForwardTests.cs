@@ -29,6 +29,9 @@ public class Gpt2ForwardTests
     [InlineData("patch_pattern")]
     public void PatchesChangeEverythingDownstreamAsInTheReference(string patchName) => PatchMatchesTheReference(Raw.Value.Model, patchName);
 
+    [Fact]
+    public void APassStartedFromACapturedResidualStreamIsTheFullPass() => StartedPassMatchesTheReference(Raw.Value.Model);
+
     internal static void LogitsMatchTheReference(ITransformer model)
     {
         var reference = TinyReference.Instance.Value;
@@ -87,6 +90,33 @@ public class Gpt2ForwardTests
         for (int pos = 0; pos < position; pos++) Assert.True(MaxChange(pos) < 1e-5f, $"position {pos} changed before the patch");
     }
 
+    /// <summary>
+    /// A clean pass reads the residual stream entering layer 1. Started there, a pass with the reference's layer-1 patch
+    /// gives the reference's patched logits, and with no patch exactly the clean logits.
+    /// </summary>
+    internal static void StartedPassMatchesTheReference(ITransformer model)
+    {
+        var reference = TinyReference.Instance.Value;
+        var clean = new HookSet();
+        var entering = clean.CaptureResidual(1);
+        var cleanLogits = model.Forward(reference.Tokens, reference.AllPositions, clean);
+        Approx.Equal(reference.Tensors["logits"].Span, cleanLogits.Span, Tolerance, "logits of the pass that read the residual stream");
+
+        var (hook, position) = reference.Patches["patch_q"];
+        Assert.Equal(1, hook.Layer);
+        var started = new HookSet();
+        started.StartAt(1, entering.Values);
+        started.Patch(hook, Enumerable.Repeat(position, reference.Tokens.Batch).ToArray(), reference.Tensors["values.patch_q"].Span.ToArray());
+        var reread = started.CaptureResidual(1);
+        var patched = model.Forward(reference.Tokens, reference.AllPositions, started);
+        Approx.Equal(reference.Tensors["logits.patch_q"].Span, patched.Span, Tolerance, "patch_q in a pass started at layer 1");
+        Assert.Equal(entering.Values, reread.Values);
+
+        var unpatched = new HookSet();
+        unpatched.StartAt(1, entering.Values);
+        Assert.Equal(cleanLogits.Span.ToArray(), model.Forward(reference.Tokens, reference.AllPositions, unpatched).Span.ToArray());
+    }
+
     [Fact]
     public void BadHooksAreRejectedBeforeRunning()
     {
@@ -99,5 +129,17 @@ public class Gpt2ForwardTests
         var wrongWidth = new HookSet();
         wrongWidth.Patch(new HeadHook(HookPoint.Q, 0, 0), last, new float[3]);
         Assert.Throws<ArgumentException>(() => model.Forward(reference.Tokens, last, wrongWidth));
+
+        var residualLength = reference.Tokens.Ids.Length * model.Config.DModel;
+        var beforeStart = new HookSet();
+        beforeStart.StartAt(1, new float[residualLength]);
+        beforeStart.Capture(new HeadHook(HookPoint.Z, 0, 0), last);
+        Assert.Contains("before layer 1", Assert.Throws<ArgumentException>(() => model.Forward(reference.Tokens, last, beforeStart)).Message);
+        var shortStart = new HookSet();
+        shortStart.StartAt(1, new float[residualLength - 1]);
+        Assert.Throws<ArgumentException>(() => model.Forward(reference.Tokens, last, shortStart));
+        var pastTheEnd = new HookSet();
+        pastTheEnd.CaptureResidual(model.Config.NLayer);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward(reference.Tokens, last, pastTheEnd));
     }
 }

@@ -20,10 +20,11 @@ public class TransformerOpsTests
     public void GeluNewMatchesItsFormula()
     {
         float[] x = [-3f, -0.5f, 0f, 0.7f, 4f];
-        var y = (float[])x.Clone();
-        TransformerOps.GeluNew(y);
+        float[] y = [.. x, 2f];
+        TransformerOps.GeluNew(y, x.Length);
         for (int i = 0; i < x.Length; i++)
             Approx.Equal(0.5 * x[i] * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x[i] + 0.044715 * Math.Pow(x[i], 3)))), y[i], 1e-6);
+        Assert.Equal(2f, y[^1]);   // past the count: untouched
     }
 
     [Fact]
