@@ -72,7 +72,8 @@ internal static class BenchForwardCommand
             var preset = Defaults.LoadPreset("makelov2024");
             var nodes = IoiBench.Sites.SitesFile.Load(Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml")).Nodes;
             int perNode = preset.Saes.Count * (preset.Options.Checkpoints.Count(e => e < preset.Options.Epochs) + 1);
-            double passesPerCandidate = new EditOptions().LdPrompts / (double)b;
+            int ldPrompts = new EditOptions().LdPrompts;
+            double passesPerCandidate = ldPrompts / (double)b;
             double projectedSeconds = nodes.Sum(n => perNode * passesPerCandidate * MsFrom(n.Layer)) / 1000;
             double fullPassSeconds = nodes.Count * perNode * passesPerCandidate * full.Median / 1000;
 
@@ -107,7 +108,7 @@ internal static class BenchForwardCommand
                 stdout.WriteLine($"  the same passes started at layer {lastLayer} from the clean residual stream: median {fromLast.Median:F1} ms " +
                                  $"(min {fromLast.Min:F1}, max {fromLast.Max:F1}); {msPerLayer:F1} ms per layer");
                 if (gpt2Small)
-                    stdout.WriteLine($"  projected for makelov2024's LD-recovered evaluation ({nodes.Count * perNode:N0} candidate SAEs × {new EditOptions().LdPrompts} prompts, " +
+                    stdout.WriteLine($"  projected for makelov2024's LD-recovered evaluation ({nodes.Count * perNode:N0} candidate SAEs × {ldPrompts} prompts, " +
                                      $"full batches, each node's runs started at its layer): {projectedSeconds / 60:F1} min ({fullPassSeconds / 60:F1} min with full passes)");
             }
             return 0;

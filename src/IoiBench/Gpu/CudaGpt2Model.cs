@@ -136,14 +136,7 @@ public sealed class CudaGpt2Model : ITransformer, IDisposable
             _kernels.LaunchElementwise("head_values", (long)positions.Length * dHead, buffer, arrays.Upload(positions), values, write ? 1 : 0, seqLen,
                 rowStride, ColumnOf(hook), dHead, positions.Length);
 
-        foreach (var patch in hooks.Patches.Where(p => p.Hook.Layer == layer && points.Contains(p.Hook.Point)))
-            Launch(patch.Hook, patch.Positions, arrays.Upload(patch.Values), write: true);
-        foreach (var capture in hooks.Captures.Where(c => c.Hook.Layer == layer && points.Contains(c.Hook.Point)))
-        {
-            var values = arrays.Allocate(capture.Values.Length);
-            Launch(capture.Hook, capture.Positions, values.Pointer, write: false);
-            values.Download(capture.Values);
-        }
+        ApplyHooks(hooks, h => h.Layer == layer && points.Contains(h.Point), arrays, Launch);
     }
 
     private void PatternHooks(HookSet? hooks, int layer, ulong pattern, int batch, int seqLen, PassArrays arrays)
@@ -153,12 +146,21 @@ public sealed class CudaGpt2Model : ITransformer, IDisposable
             _kernels.LaunchElementwise("pattern_values", (long)batch * seqLen, pattern, arrays.Upload(positions), values, write ? 1 : 0, hook.Head,
                 Config.NHead, seqLen, batch);
 
-        foreach (var patch in hooks.Patches.Where(p => p.Hook.Layer == layer && p.Hook.Point == HookPoint.Pattern))
-            Launch(patch.Hook, patch.Positions, arrays.Upload(patch.Values), write: true);
-        foreach (var capture in hooks.Captures.Where(c => c.Hook.Layer == layer && c.Hook.Point == HookPoint.Pattern))
+        ApplyHooks(hooks, h => h.Layer == layer && h.Point == HookPoint.Pattern, arrays, Launch);
+    }
+
+    /// <summary>
+    /// The patches, then the captures, at the hooks <paramref name="at"/> selects: <paramref name="launch"/>(hook, positions,
+    /// device values, write) writes a patch's uploaded values or reads a capture's, which are then downloaded.
+    /// </summary>
+    private static void ApplyHooks(HookSet hooks, Func<HeadHook, bool> at, PassArrays arrays, Action<HeadHook, int[], ulong, bool> launch)
+    {
+        foreach (var patch in hooks.Patches.Where(p => at(p.Hook)))
+            launch(patch.Hook, patch.Positions, arrays.Upload(patch.Values), true);
+        foreach (var capture in hooks.Captures.Where(c => at(c.Hook)))
         {
             var values = arrays.Allocate(capture.Values.Length);
-            Launch(capture.Hook, capture.Positions, values.Pointer, write: false);
+            launch(capture.Hook, capture.Positions, values.Pointer, false);
             values.Download(capture.Values);
         }
     }

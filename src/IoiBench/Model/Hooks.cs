@@ -85,22 +85,27 @@ public sealed class HookSet
 
     internal void Validate(Gpt2Config config, int batch, int seqLen)
     {
-        void Check(HeadHook hook, int[] positions)
+        int first = Start?.Layer ?? 0;
+        void NotBeforeStart(int layer, string what)
+        {
+            if (layer < first) throw new ArgumentException($"{what} is at layer {layer}, before layer {first}, where the pass starts.");
+        }
+        void Check(HeadHook hook, int[] positions, string kind)
         {
             if ((uint)hook.Layer >= (uint)config.NLayer || (uint)hook.Head >= (uint)config.NHead)
                 throw new ArgumentOutOfRangeException(nameof(hook), $"Hook {hook} is outside the model ({config.NLayer} layers × {config.NHead} heads).");
+            NotBeforeStart(hook.Layer, $"{kind} {hook}");
             if (positions.Length != batch)
                 throw new ArgumentException($"Hook {hook} has {positions.Length} positions for a batch of {batch}.");
             foreach (int p in positions)
                 if ((uint)p >= (uint)seqLen)
                     throw new ArgumentOutOfRangeException(nameof(positions), $"Hook {hook}: position {p} is outside a sequence of {seqLen} tokens.");
         }
-        int first = Start?.Layer ?? 0;
         void CheckLayer(int layer, string what)
         {
             if ((uint)layer >= (uint)config.NLayer)
                 throw new ArgumentOutOfRangeException(nameof(layer), $"{what}: layer {layer} is outside the model's {config.NLayer} layers.");
-            if (layer < first) throw new ArgumentException($"{what} is at layer {layer}, before layer {first}, where the pass starts.");
+            NotBeforeStart(layer, what);
         }
         if (Start is { } start)
         {
@@ -110,15 +115,10 @@ public sealed class HookSet
                 throw new ArgumentException($"The residual start at layer {start.Layer} has {start.Residual.Length} values, expected {expected} (batch × seqLen × d_model).");
         }
         foreach (var capture in _residualCaptures) CheckLayer(capture.Layer, "A residual capture");
-        foreach (var capture in _captures)
-        {
-            Check(capture.Hook, capture.Positions);
-            CheckLayer(capture.Hook.Layer, $"Capture {capture.Hook}");
-        }
+        foreach (var capture in _captures) Check(capture.Hook, capture.Positions, "Capture");
         foreach (var patch in _patches)
         {
-            Check(patch.Hook, patch.Positions);
-            CheckLayer(patch.Hook.Layer, $"Patch {patch.Hook}");
+            Check(patch.Hook, patch.Positions, "Patch");
             int expected = batch * WidthOf(patch.Hook.Point, config, seqLen);
             if (patch.Values.Length != expected)
                 throw new ArgumentException($"Patch at {patch.Hook} has {patch.Values.Length} values, expected {expected} (batch × width).");
