@@ -4,7 +4,7 @@
 #
 #   tools/measure-gpu.sh OUT [STEP...]
 #
-# Steps (default: all, in this order; each takes the minutes shown on an H100):
+# Steps (default: all, in this order; the minutes expected on an H100):
 #   check        ioibench device: the CUDA chain, and GPU training and forward passes against the CPU's        (< 1)
 #   forward      ioibench bench-forward --device cuda, and the same passes in PyTorch, full and started at the
 #                last layer                                                                                     (~ 1)
@@ -37,16 +37,19 @@ record() {
   fi
 }
 
-torch_on_gpu() {
-  "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null
+# The PyTorch version when it can use the GPU, else nothing (asked once: importing torch takes seconds).
+torch_version="$("$python" -c 'import torch; assert torch.cuda.is_available(); print("pytorch", torch.__version__, "cuda", torch.version.cuda)' 2>/dev/null || true)"
+
+# Says a PyTorch step is skipped, on screen and in OUT/machine.txt.
+skipped() {
+  echo "$1: skipped: no PyTorch that can use the GPU under $python" | tee -a "$out/machine.txt"
 }
 
 {
   date -u +"%Y-%m-%d %H:%M UTC"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "nvidia-smi: not found"
   echo "cpu cores: $(nproc)"
-  if torch_on_gpu; then "$python" -c 'import torch; print("pytorch", torch.__version__, "cuda", torch.version.cuda)'
-  else echo "pytorch: none that can use the GPU under $python"; fi
+  echo "${torch_version:-pytorch: none that can use the GPU under $python}"
 } > "$out/machine.txt"
 cat "$out/machine.txt"
 
@@ -56,13 +59,13 @@ for step in "${steps[@]}"; do
     check) record device "$ioibench" device ;;
     forward)
       record bench-forward "$ioibench" bench-forward --device cuda
-      if torch_on_gpu; then
+      if [[ -n "$torch_version" ]]; then
         record torch-forward "$python" tools/bench_torch_forward.py --device cuda --patch --repeats 20
         record torch-forward-started "$python" tools/bench_torch_forward.py --device cuda --patch --repeats 20 --start-layer 11
-      else echo "forward: PyTorch part skipped: no PyTorch that can use the GPU under $python" | tee -a "$out/machine.txt"; fi ;;
+      else skipped "forward (PyTorch's part)"; fi ;;
     torch-sweep)
-      if torch_on_gpu; then record torch-sweep "$python" tools/bench_torch_sweep_gpu.py --epochs-timed 10
-      else echo "torch-sweep: skipped: no PyTorch that can use the GPU under $python" | tee -a "$out/machine.txt"; fi ;;
+      if [[ -n "$torch_version" ]]; then record torch-sweep "$python" tools/bench_torch_sweep_gpu.py --epochs-timed 10
+      else skipped torch-sweep; fi ;;
     sweep) record bench-train-makelov2024 "$ioibench" bench-train --preset makelov2024 --device cuda ;;
   esac
 done
