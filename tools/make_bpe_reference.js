@@ -1,11 +1,15 @@
 // Records the ids that gpt-3-encoder's JavaScript encoder (1.1.4) gives for tricky texts, as the reference
-// for IoiBench's byte-level BPE tokenizer. Run after tools/fetch-gpt2-vocab.sh:
+// for IoiBench's byte-level BPE tokenizer. Fetches the encoder with npm (npm pack), then:
 //   node tools/make_bpe_reference.js
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
+const { execSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
-const { encode } = require(path.join(root, '.cache', 'gpt2-vocab', 'Encoder.js'));
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gpt-3-encoder-'));
+execSync('npm pack --silent gpt-3-encoder@1.1.4 && tar xzf gpt-3-encoder-1.1.4.tgz', { cwd: work });
+const { encode } = require(path.join(work, 'package', 'Encoder.js'));
 
 const texts = [
   'Hello world',
@@ -25,4 +29,5 @@ const texts = [
 const cases = texts.map(text => ({ text, ids: encode(text) }));
 const out = path.join(root, 'tests', 'IoiBench.Tests', 'Fixtures', 'gpt2-bpe-reference.json');
 fs.writeFileSync(out, JSON.stringify({ encoder: 'gpt-3-encoder@1.1.4', cases }, null, 1) + '\n');
+fs.rmSync(work, { recursive: true });
 console.log(`wrote ${cases.length} cases to ${out}`);

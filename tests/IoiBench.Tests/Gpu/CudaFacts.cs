@@ -32,22 +32,32 @@ public sealed class GpuTheoryAttribute : TheoryAttribute
     }
 }
 
+/// <summary>
+/// Whether the GPU tests can run here: a CUDA driver (a GPU's, or the emulator's) that sees a device, NVRTC to compile
+/// the kernels and cuBLAS. Where one is missing, the tests are skipped and the reason names it.
+/// </summary>
 internal static class GpuPresence
 {
-    public const string SkipReason = "no NVIDIA GPU with a driver on this machine";
+    public static readonly string? Missing = Probe();
 
-    public static readonly bool Found = Probe();
+    public static bool Found => Missing is null;
 
-    private static bool Probe()
+    public static string SkipReason => $"needs an NVIDIA GPU or the CPU emulation of CUDA: {Missing}";
+
+    private static string? Probe()
     {
         try
         {
-            return CudaDriver.LibraryName is not null && CudaDriver.DeviceCount() > 0;
+            if (CudaDriver.LibraryName is null) return "no CUDA driver library (libcuda.so.1) on this machine";
+            if (CudaDriver.DeviceCount() == 0) return $"{CudaDriver.LibraryName} sees no GPU";
         }
-        catch (InvalidInputException)
+        catch (InvalidInputException e)
         {
-            return false;
+            return e.Message;
         }
+        if (Nvrtc.LibraryName is null) return "NVRTC is not installed (Debian: libnvrtc11.2 from non-free; or the CUDA toolkit)";
+        if (Cublas.LibraryName is null) return "cuBLAS is not installed (the CUDA toolkit's libcublas)";
+        return null;
     }
 }
 

@@ -26,6 +26,19 @@ public class Gpt2BpeTests
     }
 
     [Fact]
+    public void Gpt2sVocabularyFilesHaveTheHuggingFaceLayout()
+    {
+        string[] merges = File.ReadAllLines(Path.Combine(TestPaths.Gpt2Vocabulary, "merges.txt"));
+        Assert.Equal("#version: 0.2", merges[0]);
+        Assert.Equal(50_001, merges.Length);
+        Assert.Equal(["Ġ t", "Ġ a", "h e", "i n", "r e"], merges[1..6]);
+        using var vocab = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TestPaths.Gpt2Vocabulary, "vocab.json")));
+        Assert.Equal(50_257, vocab.RootElement.EnumerateObject().Count());
+        Assert.Equal(258, vocab.RootElement.GetProperty("he").GetInt32());
+        Assert.Equal(50_256, vocab.RootElement.GetProperty("<|endoftext|>").GetInt32());
+    }
+
+    [Fact]
     public void KnowsGpt2sSpecialAndNameTokens()
     {
         Assert.Equal(50257, Tokenizer.Value.VocabSize);
@@ -46,7 +59,7 @@ public class PreTokenizerTests
     [InlineData("abc123 45!!  ?", new[] { "abc", "123", " 45", "!!", " ", " ?" })]
     [InlineData(" ", new[] { " " })]
     [InlineData("\u00e9t\u00e9 \U0001D400\U0001D401 \U0001F389!", new[] { "\u00e9t\u00e9", " \U0001D400\U0001D401", " \U0001F389!" })]
-    public void SplitsLikeGpt2sRegex(string text, string[] expected) => Assert.Equal(expected, Gpt2PreTokenizer.Split(text));
+    public void SplitsLikeGpt2sRegex(string text, string[] expected) => Assert.Equal(expected, Gpt2Pretokenization.Split(text));
 }
 
 public class WordLevelTokenizerTests
