@@ -7,11 +7,9 @@ public static class Program
 {
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
-    /// <summary>Runs the command line; bad arguments and bad input files print one line and return 2.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
-    {
-        Warnings.Sink = message => stderr.WriteLine($"ioibench: warning: {message}");
-        var root = new RootCommand("IoiBench: scores sparse autoencoders against supervised features on the IOI task.")
+    /// <summary>Every command of <c>ioibench</c>, writing to the given streams.</summary>
+    public static RootCommand CreateRoot(TextWriter stdout, TextWriter stderr) =>
+        new("IoiBench: scores sparse autoencoders against supervised features on the IOI task.")
         {
             TokenizeCommand.Create(stdout),
             LogitsCommand.Create(stdout),
@@ -31,7 +29,11 @@ public static class Program
             DeviceCommand.Create(stdout),
         };
 
-        var parsed = root.Parse(args);
+    /// <summary>Runs the command line; bad arguments and bad input files print one line and return 2.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        Warnings.Sink = message => stderr.WriteLine($"ioibench: warning: {message}");
+        var parsed = CreateRoot(stdout, stderr).Parse(args);
         if (parsed.Errors.Count > 0)
         {
             string message = System.Text.RegularExpressions.Regex.Replace(parsed.Errors[0].Message, @"\s+", " ");

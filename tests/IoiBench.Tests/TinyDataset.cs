@@ -7,7 +7,7 @@ namespace IoiBench.Tests;
 internal static class TinyDataset
 {
     public static string PromptsDirectory => Path.Combine(TestPaths.Fixtures, "tiny-prompts");
-    public static readonly Lazy<LoadedModel> Model = new(() => ModelDirectory.Load(TestPaths.TinyModel, processed: true));
+    public static readonly Lazy<LoadedModel> Model = new(() => ModelDirectory.Load(TestPaths.TinyModel, ModelBasis.Processed));
     public static readonly DatasetOptions Options = new(Train: 60, Validation: 12, Test: 30, Seed: 3);
 
     public static IoiDataset Generate(DatasetOptions? options = null) =>

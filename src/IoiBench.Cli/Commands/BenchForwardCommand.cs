@@ -21,24 +21,23 @@ internal static class BenchForwardCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = new Option<string?>("--model") { Description = "Model directory (default: random weights of GPT-2 small's shape)" };
-        var batch = new Option<int>("--batch") { Description = "Prompts per forward pass (the benchmark's batch: 64)", DefaultValueFactory = _ => PromptRunner.DefaultBatchSize };
-        var seqLen = new Option<int>("--seq-len") { Description = "Tokens per prompt (IOI prompts in GPT-2's tokens: 16–20)", DefaultValueFactory = _ => 19 };
-        var batches = new Option<int>("--batches") { Description = "Timed forward passes, after one untimed warm-up pass", DefaultValueFactory = _ => 20 };
+        var batch = CommonOptions.Number("--batch", "Prompts per forward pass (the benchmark's batch: 64)", fallback: PromptRunner.DefaultBatchSize, minimum: 1);
+        var seqLen = CommonOptions.Number("--seq-len", "Tokens per prompt (IOI prompts in GPT-2's tokens: 16–20)", fallback: 19, minimum: 1);
+        var batches = CommonOptions.Number("--batches", "Timed forward passes, after one untimed warm-up pass", fallback: 20, minimum: 1);
+        var basis = CommonOptions.Basis(ModelBasis.Processed);
         var device = CommonOptions.Device("the forward passes run");
         var format = CommonOptions.Format();
         var command = new Command("bench-forward", "Time the patched forward pass of the LD-recovered evaluation, on the CPU or a GPU")
-            { model, batch, seqLen, batches, device, format };
+            { model, batch, seqLen, batches, basis, device, format };
         command.SetAction(parse =>
         {
             int b = parse.GetValue(batch), t = parse.GetValue(seqLen), timedBatches = parse.GetValue(batches);
-            if (b < 1 || t < 1 || timedBatches < 1) throw new InvalidInputException("--batch, --seq-len and --batches must be positive.");
             string? directory = parse.GetValue(model);
-            var weights = directory is null ? RandomGpt2.Create(RandomGpt2.SmallShape, seed: 1) : ModelDirectory.Load(directory, processed: true).Model.Weights;
+            var weights = directory is null ? RandomGpt2.Create(RandomGpt2.SmallShape, seed: 1) : ModelDirectory.Load(directory, parse.GetValue(basis)).Model.Weights;
             var cfg = weights.Config;
             if (t > cfg.NPositions) throw new InvalidInputException($"--seq-len {t} exceeds the model's {cfg.NPositions} positions.");
 
-            using var gpu = parse.GetValue(device) == TrainingDevice.Cuda ? new CudaGpt2Model(weights) : null;
-            ITransformer transformer = (ITransformer?)gpu ?? new Gpt2Model(weights);
+            using var transformer = Transformers.On(parse.GetValue(device), weights);
             var random = new DeterministicRandom(2);
             var tokens = new TokenBatch([.. Enumerable.Range(0, b * t).Select(_ => random.Next(cfg.VocabSize))], b, t);
             int[] last = [.. Enumerable.Repeat(t - 1, b)];
@@ -77,7 +76,7 @@ internal static class BenchForwardCommand
             double projectedSeconds = nodes.Sum(n => perNode * passesPerCandidate * MsFrom(n.Layer)) / 1000;
             double fullPassSeconds = nodes.Count * perNode * passesPerCandidate * full.Median / 1000;
 
-            string deviceName = gpu?.DeviceName ?? $"cpu ({Environment.ProcessorCount} cores, GEMM: {Gemm.Backend})";
+            string deviceName = (transformer as CudaGpt2Model)?.DeviceName ?? $"cpu ({Environment.ProcessorCount} cores, GEMM: {Gemm.Backend})";
             string modelName = directory is null ? "random GPT-2 small shape" : CommonOptions.ModelName(directory);
             if (parse.GetValue(format) == OutputFormat.Json)
                 stdout.WriteLine(CommonOptions.JsonLine(j =>

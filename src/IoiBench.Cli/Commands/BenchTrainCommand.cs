@@ -20,10 +20,10 @@ internal static class BenchTrainCommand
             Description = "Sites file whose nodes get one SAE per preset entry (default: models/gpt2-small/sites.yaml, 55 nodes)",
             DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml"),
         };
-        var examples = new Option<int>("--examples") { Description = "Training activations per node (the reference: 20,000)", DefaultValueFactory = _ => 20_000 };
-        var dimension = new Option<int>("--dimension") { Description = "Activation size (GPT-2 small's d_head: 64)", DefaultValueFactory = _ => 64 };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs to run (default: the preset's)" };
-        var device = CommonOptions.Device();
+        var examples = CommonOptions.Number("--examples", "Training activations per node (the reference: 20,000)", fallback: 20_000, minimum: 1);
+        var dimension = CommonOptions.Number("--dimension", "Activation size (GPT-2 small's d_head: 64)", fallback: 64, minimum: 1);
+        var epochs = CommonOptions.OptionalNumber("--epochs", "Epochs to run (default: the preset's)", minimum: 1);
+        var device = CommonOptions.Device("the SAEs train");
         var format = CommonOptions.Format();
         var command = new Command("bench-train", "Time an SAE sweep on random activations of a sites file's shapes, on the CPU or a GPU")
             { preset, sites, examples, dimension, epochs, device, format };
@@ -32,7 +32,6 @@ internal static class BenchTrainCommand
             var recipe = Defaults.LoadPreset(parse.GetValue(preset)!);
             int n = parse.GetValue(examples), d = parse.GetValue(dimension), presetEpochs = recipe.Options.Epochs;
             int runEpochs = parse.GetValue(epochs) ?? presetEpochs;
-            if (n < 1 || d < 1 || runEpochs < 1) throw new InvalidInputException("--examples, --dimension and --epochs must be positive.");
             var nodes = IoiBench.Sites.SitesFile.Load(parse.GetValue(sites)!).Nodes;
             var timed = recipe with
             {

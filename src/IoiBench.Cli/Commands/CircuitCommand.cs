@@ -10,32 +10,38 @@ internal static class CircuitCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = CommonOptions.ModelWithDefault();
+        var model = CommonOptions.Model();
         var split = DatasetArguments.Split("Split whose prompts are analysed (default: validation)");
         split.DefaultValueFactory = _ => "validation";
-        var count = new Option<int>("--count") { Description = "How many prompts of the split to use", DefaultValueFactory = _ => 500 };
-        var output = new Option<string?>("--output") { Description = "Where to write sites.yaml (default: MODEL/sites.yaml)" };
+        var count = CommonOptions.Number("--count", "How many prompts of the split to use", fallback: 500, minimum: 1);
+        var output = new Option<string?>("--output") { Description = "Where to write the sites file (default: MODEL-sites.yaml in the working directory, which must not exist yet)" };
         var plot = new Option<string?>("--plot") { Description = "Also write the analysis as an SVG heatmap to this file" };
+        var basis = CommonOptions.Basis(ModelBasis.Raw);
+        var device = CommonOptions.Device();
         var format = CommonOptions.Format();
         var dataset = new DatasetArguments();
-        var command = new Command("circuit", "Find the IOI circuit's heads and write the model's sites file") { model, split, count, output, plot, format };
+        var command = new Command("circuit", "Find the IOI circuit's heads and write the model's sites file") { model, split, count, output, plot, basis, device, format };
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
             string directory = parse.GetValue(model)!;
-            var loaded = ModelDirectory.Load(directory, processed: false);
+            string modelName = CommonOptions.ModelName(directory);
+            string sitesPath = Defaults.Writable(parse.GetValue(output) ?? $"{modelName}-sites.yaml", "--output");
+            if (parse.GetValue(output) is null && File.Exists(sitesPath))
+                throw new InvalidInputException($"{sitesPath} exists already; give --output to write the sites file elsewhere (or over it).");
+            string? plotPath = parse.GetValue(plot) is { } plotOption ? Defaults.Writable(plotOption, "--plot") : null;
+            var loaded = ModelDirectory.Load(directory, parse.GetValue(basis));
+            using var transformer = Transformers.On(parse.GetValue(device), loaded.Model.Weights);
             var prompts = dataset.Generate(parse, loaded.Tokenizer).Split(DatasetArguments.ParseSplit(parse.GetValue(split)!))
                 .Take(parse.GetValue(count)).Select(e => e.Clean).ToList();
             if (prompts.Count == 0) throw new InvalidInputException($"the {parse.GetValue(split)} split is empty.");
-            var result = CircuitAnalysis.Analyse(loaded.Model, prompts, new ConsoleProgress(stderr));
+            var result = CircuitAnalysis.Analyse(transformer, prompts, new ConsoleProgress(stderr));
 
-            string modelName = CommonOptions.ModelName(directory);
             var sites = CircuitAnalysis.ProposeSites(modelName, result);
-            string sitesPath = parse.GetValue(output) ?? Path.Combine(directory, "sites.yaml");
             AtomicFile.WriteAllText(sitesPath, sites.ToYaml(
                 $"Circuit sites of {modelName}, proposed by `ioibench circuit` from {prompts.Count} {parse.GetValue(split)} prompts\n" +
                 $"(clean logit difference {result.CleanLogitDiff:F3}). Head classes by mean-ablation and attention; see docs/embedded-model.md."));
-            if (parse.GetValue(plot) is { } plotPath) AtomicFile.WriteAllText(plotPath, CircuitPlot.Render(result, $"IOI circuit of {modelName}"));
+            if (plotPath is not null) AtomicFile.WriteAllText(plotPath, CircuitPlot.Render(result, $"IOI circuit of {modelName}"));
 
             var scopes = Enum.GetValues<AblationScope>();
             if (parse.GetValue(format) == OutputFormat.Json)

@@ -1,24 +1,45 @@
 using System.CommandLine;
+using System.Numerics;
 using System.Text.Json;
+using IoiBench.Model;
 
 namespace IoiBench.Cli.Commands;
 
 public enum OutputFormat { Text, Json }
 
-/// <summary>Options shared by the inspection commands, and reading their texts.</summary>
+/// <summary>
+/// The options every command spells the same way (--model, --basis, --device, --prepend-bos, --format, ...), the one
+/// place where number options get their bounds, and reading the inspection commands' texts.
+/// </summary>
 internal static class CommonOptions
 {
     public static Option<string> Model() => new("--model")
     {
-        Description = "Model directory (config.json, model.safetensors, vocab.json[, merges.txt])",
-        Required = true,
+        Description = "Model directory (config.json, model.safetensors, vocab.json[, merges.txt]); default: the embedded model, models/ioi-tiny",
+        DefaultValueFactory = _ => Defaults.EmbeddedModel,
     };
 
-    /// <summary>--model for commands that default to the embedded model.</summary>
-    public static Option<string> ModelWithDefault() => new("--model")
+    /// <summary>--basis: the coordinates of q/k/v/z (logits are the same in every basis).</summary>
+    public static Option<ModelBasis> Basis(ModelBasis fallback) => new("--basis")
     {
-        Description = "Model directory (default: the embedded model, models/ioi-tiny)",
-        DefaultValueFactory = _ => Defaults.EmbeddedModel,
+        Description = "processed (TransformerLens's processing with the attention refactor, the reference's site basis) or raw (the " +
+                      $"checkpoint's own q/k/v/z); default {fallback.Name()}",
+        DefaultValueFactory = _ => fallback,
+    };
+
+    /// <summary>--device: where the model's forward passes run (<paramref name="work"/> says what else runs there).</summary>
+    public static Option<ComputeDevice> Device(string work = "the model runs") => new("--device")
+    {
+        Description = $"Where {work}: cpu (default) or cuda (an NVIDIA GPU; 'ioibench device' checks the set-up)",
+        DefaultValueFactory = _ => ComputeDevice.Cpu,
+    };
+
+    /// <summary>--prepend-bos: TransformerLens's prepend_bos; false gives Hugging Face's plain GPT-2 input.</summary>
+    public static Option<bool> PrependBos() => new("--prepend-bos")
+    {
+        Description = "Prepend <|endoftext|> as BOS, as TransformerLens does (default true; false: the text's tokens alone, as Hugging Face's GPT-2)",
+        DefaultValueFactory = _ => true,
+        Arity = ArgumentArity.ZeroOrOne,
     };
 
     /// <summary>--preset NAME (bundled, presets/NAME.yaml) or --config FILE.</summary>
@@ -37,23 +58,7 @@ internal static class CommonOptions
         DefaultValueFactory = _ => string.Join(",", IoiBench.Runs.LeaderboardColumns.Default.Select(c => c.Key)),
     };
 
-    /// <summary>--device: where SAEs train (<paramref name="work"/> says what else runs there).</summary>
-    public static Option<IoiBench.Saes.TrainingDevice> Device(string work = "SAEs train") => new("--device")
-    {
-        Description = $"Where {work}: cpu (default) or cuda (an NVIDIA GPU; 'ioibench device' checks the set-up)",
-        DefaultValueFactory = _ => IoiBench.Saes.TrainingDevice.Cpu,
-    };
-
     public static Option<string?> Cache() => new("--cache") { Description = "Cache directory (default: $IOIBENCH_CACHE or ~/.cache/ioibench)" };
-
-    /// <summary>A model's name for files and reports: its directory's name.</summary>
-    public static string ModelName(string modelDirectory) => Path.GetFileName(Path.GetFullPath(modelDirectory).TrimEnd(Path.DirectorySeparatorChar));
-
-    public static IoiBench.Sites.SitesFile LoadSites(string? sitesPath, string modelDirectory) =>
-        IoiBench.Sites.SitesFile.Load(sitesPath ?? Path.Combine(modelDirectory, "sites.yaml"));
-
-    public static IoiBench.Activations.ActivationCache OpenCache(string? cacheDirectory) =>
-        new(Path.Combine(cacheDirectory ?? IoiBench.Activations.ActivationCache.DefaultDirectory, "activations"));
 
     public static Option<string?> Input() => new("--input")
     {
@@ -66,10 +71,41 @@ internal static class CommonOptions
         DefaultValueFactory = _ => OutputFormat.Text,
     };
 
-    public static Option<bool> Processed() => new("--processed")
+    /// <summary>
+    /// A number option that must be at least <paramref name="minimum"/> (above it when <paramref name="strictly"/>): checked
+    /// while parsing, so a bad value stops before any work.
+    /// </summary>
+    public static Option<T> Number<T>(string name, string description, T fallback, T minimum, bool strictly = false) where T : struct, INumber<T>
     {
-        Description = "Use TransformerLens-processed weights (folded LayerNorm, refactored attention)",
-    };
+        var option = new Option<T>(name) { Description = description, DefaultValueFactory = _ => fallback };
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<T>();
+            if (strictly ? value <= minimum : value < minimum)
+                result.AddError($"{name} must be {(strictly ? "greater than" : "at least")} {minimum} (got {value}).");
+        });
+        return option;
+    }
+
+    /// <summary>An optional number option (no default) that must be at least <paramref name="minimum"/> when given.</summary>
+    public static Option<T?> OptionalNumber<T>(string name, string description, T minimum) where T : struct, INumber<T>
+    {
+        var option = new Option<T?>(name) { Description = description };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<T?>() is { } value && value < minimum) result.AddError($"{name} must be at least {minimum} (got {value}).");
+        });
+        return option;
+    }
+
+    /// <summary>A model's name for files and reports: its directory's name.</summary>
+    public static string ModelName(string modelDirectory) => Path.GetFileName(Path.GetFullPath(modelDirectory).TrimEnd(Path.DirectorySeparatorChar));
+
+    public static IoiBench.Sites.SitesFile LoadSites(string? sitesPath, string modelDirectory) =>
+        IoiBench.Sites.SitesFile.Load(sitesPath ?? Path.Combine(modelDirectory, "sites.yaml"));
+
+    public static IoiBench.Activations.ActivationCache OpenCache(string? cacheDirectory) =>
+        new(Path.Combine(cacheDirectory ?? IoiBench.Activations.ActivationCache.DefaultDirectory, "activations"));
 
     /// <summary>The texts given by exactly one of an inline option or <c>--input FILE</c>.</summary>
     public static List<string> ReadTexts(string? inline, string inlineName, string? inputFile)

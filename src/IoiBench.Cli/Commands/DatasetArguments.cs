@@ -9,9 +9,9 @@ internal sealed class DatasetArguments
 {
     private readonly Option<string?> _prompts = new("--prompts") { Description = "Prompts directory (templates.yaml, names.yaml, objects.yaml, places.yaml); default: the bundled one" };
     private readonly Option<ulong> _seed = new("--seed") { Description = "Dataset seed", DefaultValueFactory = _ => 0 };
-    private readonly Option<int> _train = new("--train") { Description = "Train prompts", DefaultValueFactory = _ => 20_000 };
-    private readonly Option<int> _validation = new("--validation") { Description = "Validation prompts", DefaultValueFactory = _ => 2_000 };
-    private readonly Option<int> _test = new("--test") { Description = "Test prompts", DefaultValueFactory = _ => 5_000 };
+    private readonly Option<int> _train = CommonOptions.Number("--train", "Train prompts", fallback: 20_000, minimum: 0);
+    private readonly Option<int> _validation = CommonOptions.Number("--validation", "Validation prompts", fallback: 2_000, minimum: 0);
+    private readonly Option<int> _test = CommonOptions.Number("--test", "Test prompts", fallback: 5_000, minimum: 0);
 
     public void AddTo(Command command)
     {
@@ -21,7 +21,6 @@ internal sealed class DatasetArguments
     public IoiDataset Generate(ParseResult parse, ITokenizer tokenizer)
     {
         var options = new DatasetOptions(parse.GetValue(_train), parse.GetValue(_validation), parse.GetValue(_test), parse.GetValue(_seed));
-        if (options.Train < 0 || options.Validation < 0 || options.Test < 0) throw new InvalidInputException("split sizes must be non-negative.");
         return IoiDataset.Generate(PromptLibrary.Load(parse.GetValue(_prompts) ?? Defaults.PromptsDirectory), tokenizer, options);
     }
 

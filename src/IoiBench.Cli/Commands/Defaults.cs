@@ -22,6 +22,19 @@ internal static class Defaults
         return path;
     }
 
+    /// <summary>
+    /// <paramref name="path"/>, unless it lies inside IoiBench's own files (the build or install folder, which holds the
+    /// bundled models, presets and prompts): writing there would change what later runs read, and a rebuild would not
+    /// restore it.
+    /// </summary>
+    public static string Writable(string path, string option)
+    {
+        string full = Path.GetFullPath(path), installed = Path.GetFullPath(AppContext.BaseDirectory);
+        if (full.StartsWith(installed, StringComparison.Ordinal))
+            throw new InvalidInputException($"{option} {path}: that is inside IoiBench's own files ({installed}); write somewhere else.");
+        return path;
+    }
+
     /// <summary>The embedded default model (models/ioi-tiny in the repository).</summary>
     public static string EmbeddedModel => Path.Combine(AppContext.BaseDirectory, "models", "ioi-tiny");
 }

@@ -6,7 +6,7 @@ namespace IoiBench.Cli.Commands;
 /// <summary>
 /// <c>ioibench device</c>: whether IoiBench can use this machine's NVIDIA GPU — driver and devices, NVRTC, cuBLAS, a
 /// kernel launch, a cuBLAS product, and SAE training (each variant and a small sweep) checked against the CPU. Exit code
-/// 0 when everything works, 1 otherwise.
+/// 0 when everything works, 2 (IoiBench's error code) otherwise.
 /// </summary>
 internal static class DeviceCommand
 {
@@ -28,7 +28,7 @@ internal static class DeviceCommand
                     }));
                 else stdout.WriteLine($"{check.Component,-15} {(check.Ok ? "ok" : "no"),-3} {check.Detail}");
             }
-            return CudaSelfTest.Usable(checks) ? 0 : 1;
+            return CudaSelfTest.Usable(checks) ? 0 : 2;
         });
         return command;
     }

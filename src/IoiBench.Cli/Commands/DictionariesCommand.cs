@@ -14,16 +14,13 @@ internal static class DictionariesCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = CommonOptions.ModelWithDefault();
-        var sites = CommonOptions.Sites();
-        var cache = CommonOptions.Cache();
+        var siteOptions = new SiteOptions("activations are extracted");
         var format = CommonOptions.Format();
-        var dataset = new DatasetArguments();
-        var command = new Command("dictionaries", "Fit supervised feature dictionaries (train) and score their reconstructions (test)") { model, sites, cache, format };
-        dataset.AddTo(command);
+        var command = new Command("dictionaries", "Fit supervised feature dictionaries (train) and score their reconstructions (test)") { format };
+        siteOptions.AddTo(command);
         command.SetAction(parse =>
         {
-            using var site = SiteData.Load(parse, model, sites, cache, dataset, new ConsoleProgress(stderr));
+            using var site = SiteData.Load(parse, siteOptions, new ConsoleProgress(stderr));
             var (sitesFile, data, train, test) = (site.Sites, site.Dataset, site.Train, site.Test);
             var trainPrompts = data.Train.Select(e => e.Clean.Prompt).ToList();
             var testPrompts = data.Test.Select(e => e.Clean.Prompt).ToList();

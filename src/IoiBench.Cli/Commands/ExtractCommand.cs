@@ -9,25 +9,26 @@ internal static class ExtractCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = CommonOptions.ModelWithDefault();
+        var model = CommonOptions.Model();
         var sites = CommonOptions.Sites();
         var split = DatasetArguments.Split("Split to extract: train, validation or test");
-        var basis = new Option<string>("--basis") { Description = "processed (TransformerLens basis, default) or raw", DefaultValueFactory = _ => "processed" }
-            .AcceptingOnly("processed", "raw");
+        var basis = CommonOptions.Basis(ModelBasis.Processed);
+        var device = CommonOptions.Device();
         var cache = CommonOptions.Cache();
         var dataset = new DatasetArguments();
-        var command = new Command("extract", "Extract site activations for clean and counterfactual prompts (cached)") { model, sites, split, basis, cache };
+        var command = new Command("extract", "Extract site activations for clean and counterfactual prompts (cached)") { model, sites, split, basis, device, cache };
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
             string directory = parse.GetValue(model)!;
             var sitesFile = CommonOptions.LoadSites(parse.GetValue(sites), directory);
-            var loaded = ModelDirectory.Load(directory, processed: parse.GetValue(basis) == "processed");
+            var loaded = ModelDirectory.Load(directory, parse.GetValue(basis));
+            using var transformer = Transformers.On(parse.GetValue(device), loaded.Model.Weights);
             var examples = dataset.Generate(parse, loaded.Tokenizer);
             var activationCache = CommonOptions.OpenCache(parse.GetValue(cache));
-            var result = activationCache.GetOrExtract(loaded, examples, DatasetArguments.ParseSplit(parse.GetValue(split)!), sitesFile.Nodes, new ConsoleProgress(stderr));
+            var result = activationCache.GetOrExtract(loaded, examples, DatasetArguments.ParseSplit(parse.GetValue(split)!), sitesFile.Nodes, new ConsoleProgress(stderr), transformer);
             stdout.WriteLine($"{(result.Hit ? "cache hit" : "extracted")}: {result.Activations.Nodes.Count} nodes × {result.Activations.Prompts} prompts × " +
-                             $"{Enum.GetValues<PromptVariant>().Length} prompt variants ({parse.GetValue(basis)} basis) in {result.Path}");
+                             $"{Enum.GetValues<PromptVariant>().Length} prompt variants ({parse.GetValue(basis).Name()} basis) in {result.Path}");
             return 0;
         });
         return command;

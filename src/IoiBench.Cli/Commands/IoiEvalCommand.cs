@@ -9,28 +9,31 @@ internal static class IoiEvalCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = CommonOptions.ModelWithDefault();
+        var model = CommonOptions.Model();
         var split = DatasetArguments.Split("Split to evaluate on: train, validation or test");
         var ablate = new Option<string?>("--ablate") { Description = "Heads to mean-ablate at every position, e.g. 9.6,9.9 (means over the same split)" };
+        var basis = CommonOptions.Basis(ModelBasis.Raw);
+        var device = CommonOptions.Device();
         var format = CommonOptions.Format();
         var dataset = new DatasetArguments();
-        var eval = new Command("eval", "Accuracy, top-1 accuracy and logit difference of IO over S") { model, split, ablate, format };
+        var eval = new Command("eval", "Accuracy, top-1 accuracy and logit difference of IO over S") { model, split, ablate, basis, device, format };
         dataset.AddTo(eval);
         eval.SetAction(parse =>
         {
-            var loaded = ModelDirectory.Load(parse.GetValue(model)!, processed: false);
+            var loaded = ModelDirectory.Load(parse.GetValue(model)!, parse.GetValue(basis));
+            using var transformer = Transformers.On(parse.GetValue(device), loaded.Model.Weights);
             var prompts = dataset.Generate(parse, loaded.Tokenizer).Split(DatasetArguments.ParseSplit(parse.GetValue(split)!)).Select(e => e.Clean).ToList();
             if (prompts.Count == 0) throw new InvalidInputException($"the {parse.GetValue(split)} split is empty.");
             var progress = new ConsoleProgress(stderr);
-            var clean = IoiMetrics.From(PromptRunner.Score(loaded.Model, prompts, progress: progress, stage: "clean forward"));
+            var clean = IoiMetrics.From(PromptRunner.Score(transformer, prompts, progress: progress, stage: "clean forward"));
 
             var heads = (parse.GetValue(ablate) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(HeadRef.Parse).ToList();
             IoiMetrics? ablated = null;
             if (heads.Count > 0)
             {
                 var ablation = new HeadAblation(heads);
-                var means = MeanHeadOutputs.Compute(loaded.Model, prompts, progress);
-                ablated = IoiMetrics.From(PromptRunner.Score(loaded.Model, prompts, b => ablation.Hooks(b, means, loaded.Model.Config), progress, "ablated forward"));
+                var means = MeanHeadOutputs.Compute(transformer, prompts, progress);
+                ablated = IoiMetrics.From(PromptRunner.Score(transformer, prompts, b => ablation.Hooks(b, means, loaded.Model.Config), progress, "ablated forward"));
             }
             var reported = ablated ?? clean;
 

@@ -22,24 +22,26 @@ internal static class LogitsCommand
     public static Command Create(TextWriter stdout)
     {
         var model = CommonOptions.Model();
-        var prompt = new Option<string?>("--prompt") { Description = "Prompt text (BOS is prepended)" };
+        var prompt = new Option<string?>("--prompt") { Description = "Prompt text" };
         var input = CommonOptions.Input();
-        var top = new Option<int>("--top") { Description = "How many of the highest logits to print", DefaultValueFactory = _ => 10 };
-        var processed = CommonOptions.Processed();
+        var top = CommonOptions.Number("--top", "How many of the highest logits to print", fallback: 10, minimum: 1);
+        var basis = CommonOptions.Basis(ModelBasis.Raw);
+        var prependBos = CommonOptions.PrependBos();
+        var device = CommonOptions.Device();
         var format = CommonOptions.Format();
-        var command = new Command("logits", "Print the highest next-token logits for prompts") { model, prompt, input, top, processed, format };
+        var command = new Command("logits", "Print the highest next-token logits for prompts") { model, prompt, input, top, basis, prependBos, device, format };
         command.SetAction(parse =>
         {
-            int topN = parse.GetValue(top);
-            if (topN < 1) throw new InvalidInputException($"--top must be at least 1, got {topN}.");
             var prompts = CommonOptions.ReadTexts(parse.GetValue(prompt), "--prompt", parse.GetValue(input));
-            var loaded = ModelDirectory.Load(parse.GetValue(model)!, parse.GetValue(processed));
-            topN = Math.Min(topN, loaded.Model.Config.VocabSize);
+            var loaded = ModelDirectory.Load(parse.GetValue(model)!, parse.GetValue(basis));
+            using var transformer = Transformers.On(parse.GetValue(device), loaded.Model.Weights);
+            int topN = Math.Min(parse.GetValue(top), loaded.Model.Config.VocabSize);
+            bool withBos = parse.GetValue(prependBos);
 
-            var results = PromptBatches.Run(loaded, prompts, (_, batch) =>
+            var results = PromptBatches.Run(loaded.Tokenizer, transformer, prompts, withBos, (_, batch) =>
             {
                 var last = Enumerable.Repeat(batch.SeqLen - 1, batch.Batch).ToArray();
-                var logits = loaded.Model.Forward(batch, last);
+                var logits = transformer.Forward(batch, last);
                 return Enumerable.Range(0, batch.Batch)
                     .Select(b => Summarize(batch.Sequence(b).ToArray(), logits.Row(b).ToArray(), topN)).ToList();
             });
@@ -65,7 +67,7 @@ internal static class LogitsCommand
                     }));
                     continue;
                 }
-                stdout.WriteLine($"prompt {index}: {TokenizeCommand.Quote(prompts[index])} ({r.Ids.Length} tokens with BOS)");
+                stdout.WriteLine($"prompt {index}: {TokenizeCommand.Quote(prompts[index])} ({r.Ids.Length} tokens{(withBos ? " with BOS" : "")})");
                 foreach (var (id, logit) in r.Top)
                     stdout.WriteLine($"  {logit,10:F4}  p={Math.Exp(logit - r.LogSumExp),7:F4}  {id,6}  {TokenizeCommand.Quote(loaded.Tokenizer.Decode([id]))}");
             }

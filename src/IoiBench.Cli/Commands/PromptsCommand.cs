@@ -13,7 +13,7 @@ internal static class PromptsCommand
     public static Command Create(TextWriter stdout)
     {
         var model = CommonOptions.Model();
-        model.Description = "Model directory whose tokenizer (vocab.json[, merges.txt]) the prompts are checked and tokenized with";
+        model.Description = "Model directory whose tokenizer (vocab.json[, merges.txt]) the prompts are checked and tokenized with; default: the embedded model";
         var dataset = new DatasetArguments();
         var split = new Option<string?>("--split") { Description = "Print only this split: train, validation or test" };
         split.AcceptOnlyFromAmong("train", "validation", "test");

@@ -15,38 +15,33 @@ internal static class RunCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = CommonOptions.ModelWithDefault();
-        var sites = CommonOptions.Sites();
+        var siteOptions = new SiteOptions("SAEs train and GPT-2 runs (activations, selection, edits, pathology)");
         var preset = CommonOptions.Preset("quick");
         var output = new Option<string?>("--output") { Description = "Run directory (default: results/RUN-ID, RUN-ID = MODEL-PRESET, 'embedded' for the embedded model)" };
         var selection = new Option<string>("--selection") { Description = "validation (default) or oracle (select SAEs on the test split, as the reference did)", DefaultValueFactory = _ => "validation" }
             .AcceptingOnly("validation", "oracle");
-        var cache = CommonOptions.Cache();
         var columns = CommonOptions.LeaderboardColumns();
-        var pathologyPrompts = new Option<int>("--pathology-prompts") { Description = "Test prompts for the error pathology (two forward passes per node and method)", DefaultValueFactory = _ => 500 };
-        var probeTrain = new Option<int>("--probe-train") { Description = "Train prompts the probes are fitted on (every test prompt scores them)", DefaultValueFactory = _ => 5000 };
-        var device = CommonOptions.Device("SAEs train and GPT-2 runs (activations, selection, edits, pathology)");
-        var dataset = new DatasetArguments();
+        var pathologyPrompts = CommonOptions.Number("--pathology-prompts", "Test prompts for the error pathology (two forward passes per node and method)",
+            fallback: 500, minimum: 1);
+        var probeTrain = CommonOptions.Number("--probe-train", "Train prompts the probes are fitted on (every test prompt scores them)", fallback: 5000, minimum: 1);
         var command = new Command("run", "Run the benchmark end to end and write results/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
-            { model, sites, preset, output, selection, cache, columns, pathologyPrompts, probeTrain, device };
-        dataset.AddTo(command);
+            { preset, output, selection, columns, pathologyPrompts, probeTrain };
+        siteOptions.AddTo(command);
         command.SetAction(parse =>
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             string presetPath = Defaults.PresetPath(parse.GetValue(preset)!);
             var recipe = TrainingPreset.Load(presetPath);
             var leaderboardColumns = Runs.LeaderboardColumns.Parse(parse.GetValue(columns)!);
-            foreach (var (name, value) in new[] { ("--pathology-prompts", parse.GetValue(pathologyPrompts)), ("--probe-train", parse.GetValue(probeTrain)) })
-                if (value < 1) throw new InvalidInputException($"{name} must be at least 1 (got {value}).");
             var progress = new ConsoleProgress(stderr);
-            using var site = SiteData.Load(parse, model, sites, cache, dataset, progress, parse.GetValue(device));
-            bool embedded = Path.GetFullPath(parse.GetValue(model)!) == Path.GetFullPath(Defaults.EmbeddedModel);
+            using var site = SiteData.Load(parse, siteOptions, progress);
+            bool embedded = Path.GetFullPath(parse.GetValue(siteOptions.Model)!) == Path.GetFullPath(Defaults.EmbeddedModel);
             string runId = $"{(embedded ? "embedded" : site.ModelName)}-{recipe.Name}";
             string directory = parse.GetValue(output) ?? Path.Combine("results", runId);
-            var validation = CommonOptions.OpenCache(parse.GetValue(cache)).GetOrExtract(site.Model, site.Dataset, DatasetSplit.Validation, site.Sites.Nodes, progress,
+            var validation = site.Cache.GetOrExtract(site.Model, site.Dataset, DatasetSplit.Validation, site.Sites.Nodes, progress,
                 site.Transformer).Activations;
 
-            var sweep = SaeSweep.Run(recipe, site.Train, site.Test, Path.Combine(directory, "saes"), site.ModelName, progress, device: parse.GetValue(device));
+            var sweep = SaeSweep.Run(recipe, site.Train, site.Test, Path.Combine(directory, "saes"), site.ModelName, progress, device: parse.GetValue(siteOptions.Device));
             var candidates = sweep.GroupBy(r => r.Node).ToDictionary(g => g.Key, g => SaeCandidate.FromSweep(g));
             bool oracle = parse.GetValue(selection) == "oracle";
             ulong seed = site.Dataset.Options.Seed;

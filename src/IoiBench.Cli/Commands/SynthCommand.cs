@@ -12,10 +12,10 @@ internal static class SynthCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var preset = CommonOptions.Preset("synthetic");
-        var features = new Option<int>("--features") { Description = "True features", DefaultValueFactory = _ => 128 };
-        var dimension = new Option<int>("--dimension") { Description = "Input dimension", DefaultValueFactory = _ => 64 };
-        var samples = new Option<int>("--samples") { Description = "Training samples", DefaultValueFactory = _ => 20_000 };
-        var active = new Option<double>("--active") { Description = "Mean number of active features per sample", DefaultValueFactory = _ => 5 };
+        var features = CommonOptions.Number("--features", "True features", fallback: 128, minimum: 1);
+        var dimension = CommonOptions.Number("--dimension", "Input dimension", fallback: 64, minimum: 1);
+        var samples = CommonOptions.Number("--samples", "Training samples", fallback: 20_000, minimum: 1);
+        var active = CommonOptions.Number("--active", "Mean number of active features per sample", fallback: 5.0, minimum: 0.0, strictly: true);
         var seed = new Option<ulong>("--data-seed") { Description = "Seed of the features and samples", DefaultValueFactory = _ => 1 };
         var format = CommonOptions.Format();
         var command = new Command("synth", "Train SAEs on synthetic data with known features and report feature recovery (mean max cosine)")
@@ -24,8 +24,6 @@ internal static class SynthCommand
         {
             var recipe = Defaults.LoadPreset(parse.GetValue(preset)!);
             var setting = new SyntheticRecovery.Setting(parse.GetValue(dimension), parse.GetValue(features), parse.GetValue(samples), parse.GetValue(active), parse.GetValue(seed));
-            if (setting.Dimension < 1 || setting.Features < 1 || setting.Samples < 1 || setting.MeanActive <= 0)
-                throw new InvalidInputException("--dimension, --features, --samples and --active must be positive.");
             var results = SyntheticRecovery.Run(recipe, setting, new ConsoleProgress(stderr));
 
             bool json = parse.GetValue(format) == OutputFormat.Json;

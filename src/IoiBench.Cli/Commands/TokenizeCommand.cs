@@ -3,7 +3,7 @@ using IoiBench.Tokenization;
 
 namespace IoiBench.Cli.Commands;
 
-/// <summary><c>ioibench tokenize</c>: the model's token ids for each text (no BOS added).</summary>
+/// <summary><c>ioibench tokenize</c>: the model's token ids for each text (BOS first unless --prepend-bos false).</summary>
 internal static class TokenizeCommand
 {
     public static Command Create(TextWriter stdout)
@@ -11,8 +11,9 @@ internal static class TokenizeCommand
         var model = CommonOptions.Model();
         var text = new Option<string?>("--text") { Description = "Text to tokenize" };
         var input = CommonOptions.Input();
+        var prependBos = CommonOptions.PrependBos();
         var format = CommonOptions.Format();
-        var command = new Command("tokenize", "Print the token ids of texts") { model, text, input, format };
+        var command = new Command("tokenize", "Print the token ids of texts") { model, text, input, prependBos, format };
         command.SetAction(parse =>
         {
             string directory = parse.GetValue(model)!;
@@ -20,7 +21,7 @@ internal static class TokenizeCommand
             var tokenizer = TokenizerLoader.Load(directory);
             foreach (string t in CommonOptions.ReadTexts(parse.GetValue(text), "--text", parse.GetValue(input)))
             {
-                int[] ids = tokenizer.Encode(t);
+                int[] ids = PromptBatches.Encode(tokenizer, t, parse.GetValue(prependBos));
                 stdout.WriteLine(parse.GetValue(format) == OutputFormat.Json
                     ? CommonOptions.JsonLine(json => CommonOptions.WriteIds(json, ids))
                     : string.Join(' ', ids.Select(id => $"{id}:{Quote(tokenizer.Decode([id]))}")));

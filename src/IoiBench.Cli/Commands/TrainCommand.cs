@@ -8,25 +8,21 @@ internal static class TrainCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = CommonOptions.ModelWithDefault();
-        var sites = CommonOptions.Sites();
+        var siteOptions = new SiteOptions("SAEs train and activations are extracted");
         var preset = CommonOptions.Preset("quick");
         var output = new Option<string?>("--output") { Description = "Where the SAEs go (default: saes/MODEL-PRESET)" };
-        var cache = CommonOptions.Cache();
         var format = CommonOptions.Format();
-        var device = CommonOptions.Device("SAEs train and activations are extracted");
-        var dataset = new DatasetArguments();
-        var command = new Command("train", "Train the SAEs of a preset on every node (train split) and score them (test split)") { model, sites, preset, output, cache, format, device };
-        dataset.AddTo(command);
+        var command = new Command("train", "Train the SAEs of a preset on every node (train split) and score them (test split)") { preset, output, format };
+        siteOptions.AddTo(command);
         command.SetAction(parse =>
         {
             var recipe = Defaults.LoadPreset(parse.GetValue(preset)!);
 
             var progress = new ConsoleProgress(stderr);
-            using var site = SiteData.Load(parse, model, sites, cache, dataset, progress, parse.GetValue(device));
+            using var site = SiteData.Load(parse, siteOptions, progress);
             string outputDirectory = parse.GetValue(output) ?? Path.Combine("saes", $"{site.ModelName}-{recipe.Name}");
 
-            var results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress, device: parse.GetValue(device));
+            var results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress, device: parse.GetValue(siteOptions.Device));
             bool json = parse.GetValue(format) == OutputFormat.Json;
             if (!json) stdout.WriteLine($"{"node",-16} {"sae",-16} {"EV",7} {"L0",6} {"dead",6}   (test split; dead = fraction of latents silent in the last epoch)");
             foreach (var r in results)

@@ -38,7 +38,7 @@ public sealed class ActivationCache(string directory)
     {
         var examples = dataset.Split(split);
         var manifest = new Manifest(Schema, model.ContentHash, dataset.Hash, SitesHash(nodes),
-            split.ToString().ToLowerInvariant(), model.Model.Weights.IsProcessed ? "processed" : "raw", examples.Count, model.Model.Config.DHead,
+            split.ToString().ToLowerInvariant(), model.Model.Weights.Basis.Name(), examples.Count, model.Model.Config.DHead,
             nodes.Select(n => n.ToString()).ToArray());
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             $"{manifest.ModelHash}|{manifest.PromptsHash}|{manifest.SitesHash}|{manifest.Split}|{manifest.Basis}")))[..24];

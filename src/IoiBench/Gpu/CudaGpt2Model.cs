@@ -8,7 +8,7 @@ namespace IoiBench.Gpu;
 /// hooks, with cuBLAS for the matrix products and Gpu/Kernels/gpt2_forward.cu for the rest. Patches apply before
 /// captures at the same hook, as on the CPU. One forward pass runs at a time.
 /// </summary>
-public sealed class CudaGpt2Model : ITransformer, IDisposable
+public sealed class CudaGpt2Model : ITransformer
 {
     internal const string KernelFile = "gpt2_forward.cu";
 

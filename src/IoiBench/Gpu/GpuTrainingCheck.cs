@@ -106,7 +106,7 @@ internal static class GpuTrainingCheck
         try
         {
             var cpu = SaeSweep.Run(preset, train, test, Path.Combine(root, "cpu"), "check");
-            var gpu = SaeSweep.Run(preset, train, test, Path.Combine(root, "gpu"), "check", device: TrainingDevice.Cuda);
+            var gpu = SaeSweep.Run(preset, train, test, Path.Combine(root, "gpu"), "check", device: ComputeDevice.Cuda);
             double parameters = 0;
             foreach (var (c, g) in cpu.Zip(gpu))
             {

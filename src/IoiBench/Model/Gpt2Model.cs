@@ -14,6 +14,9 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
     public Gpt2Weights Weights { get; } = weights;
     public Gpt2Config Config => Weights.Config;
 
+    /// <summary>Nothing to free: the CPU's weights are managed memory.</summary>
+    public void Dispose() { }
+
     public Tensor Forward(TokenBatch tokens, ReadOnlySpan<int> logitPositions, HookSet? hooks = null)
     {
         var cfg = Config;

@@ -45,8 +45,8 @@ public sealed class Gpt2Weights
     public required LayerNormParams? LnFinal { get; set; }
     public required Tensor Unembedding { get; set; }         // [vocab, d]
     public Tensor? UnembeddingBias { get; set; }             // [vocab]; only after processing
-    /// <summary>True once <see cref="WeightProcessing.Process"/> has produced these weights.</summary>
-    public bool IsProcessed { get; init; }
+    /// <summary>The coordinates the weights are in: <see cref="ModelBasis.Raw"/> as loaded, else as processed.</summary>
+    public ModelBasis Basis { get; init; }
 
     /// <summary>
     /// Loads a Hugging Face GPT-2 <c>model.safetensors</c>: keys with or without the <c>transformer.</c> prefix,
@@ -107,7 +107,7 @@ public sealed class Gpt2Weights
     }
 
     /// <summary>A copy that shares no buffer with this one (the unembedding is untied).</summary>
-    public Gpt2Weights DeepClone(bool markProcessed) => new()
+    public Gpt2Weights DeepClone(ModelBasis basis) => new()
     {
         Config = Config,
         TokenEmbedding = TokenEmbedding.Clone(),
@@ -116,6 +116,6 @@ public sealed class Gpt2Weights
         LnFinal = LnFinal is null ? null : new(LnFinal.Weight.Clone(), LnFinal.Bias.Clone()),
         Unembedding = Unembedding.Clone(),
         UnembeddingBias = UnembeddingBias?.Clone(),
-        IsProcessed = markProcessed,
+        Basis = basis,
     };
 }

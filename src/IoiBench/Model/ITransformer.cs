@@ -4,9 +4,10 @@ namespace IoiBench.Model;
 
 /// <summary>
 /// A GPT-2 forward pass with hooks: <see cref="Gpt2Model"/> on the CPU, <see cref="Gpu.CudaGpt2Model"/> on a GPU. Both
-/// take the same tokens, logit positions and <see cref="HookSet"/>, and agree within float32 rounding.
+/// take the same tokens, logit positions and <see cref="HookSet"/>, and agree within float32 rounding. Disposing frees
+/// the GPU's copy of the weights.
 /// </summary>
-public interface ITransformer
+public interface ITransformer : IDisposable
 {
     Gpt2Config Config { get; }
 
@@ -16,4 +17,11 @@ public interface ITransformer
     /// With no positions it returns no rows, for passes that only capture activations.
     /// </summary>
     Tensor Forward(TokenBatch tokens, ReadOnlySpan<int> logitPositions, HookSet? hooks = null);
+}
+
+public static class Transformers
+{
+    /// <summary>The weights' forward pass on <paramref name="device"/>: on a GPU, a copy of the weights uploaded once.</summary>
+    public static ITransformer On(ComputeDevice device, Gpt2Weights weights) =>
+        device == ComputeDevice.Cuda ? new Gpu.CudaGpt2Model(weights) : new Gpt2Model(weights);
 }

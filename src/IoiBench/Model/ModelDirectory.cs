@@ -13,11 +13,11 @@ public sealed record LoadedModel(string Directory, Gpt2Model Model, ITokenizer T
 
 /// <summary>
 /// Loads a model directory (<c>config.json</c>, <c>model.safetensors</c>, <c>vocab.json</c> and, for byte-level
-/// BPE, <c>merges.txt</c>), optionally in TransformerLens's processed basis.
+/// BPE, <c>merges.txt</c>), in a given basis.
 /// </summary>
 public static class ModelDirectory
 {
-    public static LoadedModel Load(string directory, bool processed)
+    public static LoadedModel Load(string directory, ModelBasis basis)
     {
         if (!System.IO.Directory.Exists(directory))
             throw new InvalidInputException($"{directory}: model directory not found.");
@@ -26,7 +26,7 @@ public static class ModelDirectory
         if (tokenizer.VocabSize > config.VocabSize)
             throw new InvalidInputException($"{Path.Combine(directory, "vocab.json")}: {tokenizer.VocabSize} tokens but config.json's vocab_size is {config.VocabSize}.");
         var weights = Gpt2Weights.Load(Path.Combine(directory, "model.safetensors"), config);
-        if (processed) weights = WeightProcessing.Process(weights);
+        if (basis == ModelBasis.Processed) weights = WeightProcessing.Process(weights);
         return new LoadedModel(directory, new Gpt2Model(weights), tokenizer);
     }
 

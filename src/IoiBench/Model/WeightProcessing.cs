@@ -14,8 +14,8 @@ public static class WeightProcessing
 {
     public static Gpt2Weights Process(Gpt2Weights raw)
     {
-        if (raw.IsProcessed) throw new InvalidOperationException("These weights are already processed.");
-        var w = raw.DeepClone(markProcessed: true);
+        if (raw.Basis != ModelBasis.Raw) throw new InvalidOperationException("These weights are already processed.");
+        var w = raw.DeepClone(ModelBasis.Processed);
         FoldLayerNorms(w);
         CenterWritingWeights(w);
         CenterUnembedding(w);

@@ -50,10 +50,10 @@ public static class SaeSweep
     private sealed record Job(NodeData Data, SaeSpec Spec, int SpecIndex, string Directory);
 
     public static List<Result> Run(TrainingPreset preset, SiteActivations train, SiteActivations test, string outputDirectory, string modelName,
-        IProgress<ProgressUpdate>? progress = null, int? workers = null, TrainingDevice device = TrainingDevice.Cpu, SweepTimings? timings = null)
+        IProgress<ProgressUpdate>? progress = null, int? workers = null, ComputeDevice device = ComputeDevice.Cpu, SweepTimings? timings = null)
     {
         timings ??= new SweepTimings();
-        using var gpu = device == TrainingDevice.Cuda ? CudaDevice.Open() : null;   // before any work: a missing GPU fails fast
+        using var gpu = device == ComputeDevice.Cuda ? CudaDevice.Open() : null;   // before any work: a missing GPU fails fast
         var nodes = train.Nodes.Select((node, index) =>
         {
             var clean = train.Get(node, PromptVariant.Clean);
@@ -85,13 +85,13 @@ public static class SaeSweep
         else
         {
             timings.Training.Start();
-            ParallelJobs.For(jobs.Count, j => results[j] = TrainOnCpu(preset, jobs[j], modelName, TrainingDevice.Cpu, Report), workers);
+            ParallelJobs.For(jobs.Count, j => results[j] = TrainOnCpu(preset, jobs[j], modelName, ComputeDevice.Cpu, Report), workers);
             timings.Training.Stop();
         }
         return [.. results];
     }
 
-    private static Result TrainOnCpu(TrainingPreset preset, Job job, string modelName, TrainingDevice device, Action<long, long, bool> report)
+    private static Result TrainOnCpu(TrainingPreset preset, Job job, string modelName, ComputeDevice device, Action<long, long, bool> report)
     {
         var started = Start(preset, job, modelName, device, report);
         if (started.Finished is { } finished) return finished;
@@ -113,7 +113,7 @@ public static class SaeSweep
         SweepTimings timings)
     {
         var started = new Started[jobs.Count];
-        ParallelJobs.For(jobs.Count, j => started[j] = Start(preset, jobs[j], modelName, TrainingDevice.Cuda, report), workers);
+        ParallelJobs.For(jobs.Count, j => started[j] = Start(preset, jobs[j], modelName, ComputeDevice.Cuda, report), workers);
         var pending = new List<(int Index, PendingJob Job)>();
         for (int j = 0; j < jobs.Count; j++)
         {
@@ -160,7 +160,7 @@ public static class SaeSweep
     private sealed record Started(Result? Finished, PendingJob? Pending);
 
     /// <summary>Loads a finished SAE, or sets up its training run, restored from its saved state when there is one.</summary>
-    private static Started Start(TrainingPreset preset, Job job, string modelName, TrainingDevice device, Action<long, long, bool> report)
+    private static Started Start(TrainingPreset preset, Job job, string modelName, ComputeDevice device, Action<long, long, bool> report)
     {
         var (data, spec) = (job.Data, job.Spec);
         ulong stream = (ulong)(data.Index * preset.Saes.Count + job.SpecIndex);

@@ -51,7 +51,7 @@ public class ActivationCacheTests
         Assert.False(cache.GetOrExtract(loaded, dataset, DatasetSplit.Validation, Nodes).Hit);
         Assert.False(cache.GetOrExtract(loaded, dataset, DatasetSplit.Test, Nodes[..2]).Hit);
         Assert.False(cache.GetOrExtract(loaded, TinyDataset.Generate(TinyDataset.Options with { Seed = 4 }), DatasetSplit.Test, Nodes).Hit);
-        var raw = ModelDirectory.Load(TestPaths.TinyModel, processed: false);
+        var raw = ModelDirectory.Load(TestPaths.TinyModel, ModelBasis.Raw);
         Assert.False(cache.GetOrExtract(raw, dataset, DatasetSplit.Test, Nodes).Hit);
     }
 

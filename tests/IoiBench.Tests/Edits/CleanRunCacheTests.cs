@@ -21,6 +21,8 @@ public class CleanRunCacheTests
             Starts.Add(hooks?.Start?.Layer ?? 0);
             return model.Forward(tokens, logitPositions, hooks);
         }
+
+        public void Dispose() => model.Dispose();
     }
 
     private static readonly SiteNode Late = SiteNode.Parse("z@1.1@end"), Early = SiteNode.Parse("k@0.2@s1");

@@ -53,7 +53,7 @@ public class CudaGpt2ModelTests
     [GpuFact]
     public void OnProcessedWeightsLogitsAndEveryHookPointsCapturesMatchTheCpu()
     {
-        var cpu = ModelDirectory.Load(TestPaths.TinyModel, processed: true).Model;
+        var cpu = ModelDirectory.Load(TestPaths.TinyModel, ModelBasis.Processed).Model;
         using var gpu = new CudaGpt2Model(cpu.Weights);
         var tokens = RandomTokens(cpu.Config, batch: 3, seqLen: 11, seed: 5);
         int[] logitPositions = [10, 4, 10, 7, 10, 0];
@@ -84,7 +84,7 @@ public class CudaGpt2ModelTests
     [GpuFact]
     public void PatchesAtEveryHookPointChangeWhatFollowsAsOnTheCpu()
     {
-        var cpu = ModelDirectory.Load(TestPaths.TinyModel, processed: true).Model;
+        var cpu = ModelDirectory.Load(TestPaths.TinyModel, ModelBasis.Processed).Model;
         using var gpu = new CudaGpt2Model(cpu.Weights);
         var cfg = cpu.Config;
         var tokens = RandomTokens(cfg, batch: 2, seqLen: 9, seed: 8);
@@ -120,7 +120,7 @@ public class CudaGpt2ModelTests
     [GpuFact]
     public void BatchesOfDifferentShapesReuseTheModelAndBadInputIsRejectedBeforeAnyWork()
     {
-        var cpu = ModelDirectory.Load(TestPaths.TinyModel, processed: true).Model;
+        var cpu = ModelDirectory.Load(TestPaths.TinyModel, ModelBasis.Processed).Model;
         using var gpu = new CudaGpt2Model(cpu.Weights);
         foreach (var (batch, seqLen) in new[] { (1, 3), (5, 20), (2, 6) })
         {

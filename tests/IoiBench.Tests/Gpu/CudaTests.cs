@@ -18,7 +18,7 @@ public class CudaTests
         Assert.False(CudaSelfTest.Usable(checks));
 
         var (code, output, _) = CliRunner.Run("device");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("libcuda.so.1", output);
     }
 

@@ -9,7 +9,7 @@ namespace IoiBench.Tests.Model;
 public class EmbeddedModelTests
 {
     private static string Directory => Path.Combine(TestPaths.RepoRoot, "models", "ioi-tiny");
-    private static readonly Lazy<LoadedModel> Model = new(() => ModelDirectory.Load(Directory, processed: false));
+    private static readonly Lazy<LoadedModel> Model = new(() => ModelDirectory.Load(Directory, ModelBasis.Raw));
     private static readonly Lazy<List<TokenizedPrompt>> TestPrompts = new(() =>
         IoiDataset.Generate(PromptLibrary.Load(Path.Combine(TestPaths.RepoRoot, "prompts")), Model.Value.Tokenizer, new DatasetOptions())
             .Test.Select(e => e.Clean).ToList());

@@ -9,7 +9,7 @@ namespace IoiBench.Tests.Model;
 public class Gpt2ForwardTests
 {
     private const float Tolerance = 2e-5f;
-    internal static readonly Lazy<LoadedModel> Raw = new(() => ModelDirectory.Load(TestPaths.TinyModel, processed: false));
+    internal static readonly Lazy<LoadedModel> Raw = new(() => ModelDirectory.Load(TestPaths.TinyModel, ModelBasis.Raw));
 
     [Fact]
     public void LogitsAtEveryPositionMatchTheReference() => LogitsMatchTheReference(Raw.Value.Model);

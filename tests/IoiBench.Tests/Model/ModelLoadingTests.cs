@@ -25,7 +25,7 @@ public class ModelLoadingTests
         SafeTensorsWriter.Write(dir.File("model.safetensors"), tensors);
 
         var reference = TinyReference.Instance.Value;
-        var logits = ModelDirectory.Load(dir.Path, processed: false).Model.Forward(reference.Tokens, reference.AllPositions);
+        var logits = ModelDirectory.Load(dir.Path, ModelBasis.Raw).Model.Forward(reference.Tokens, reference.AllPositions);
         Approx.Equal(reference.Tensors["logits"].Span, logits.Span, 2e-5f, "logits");
     }
 
@@ -34,7 +34,7 @@ public class ModelLoadingTests
     {
         using var dir = CopyOfTinyModel();
         File.WriteAllText(dir.File("config.json"), "{\"n_layer\": 2, \"n_head\": 4, \"n_embd\": 32, \"vocab_size\": 44}");
-        var e = Assert.Throws<InvalidInputException>(() => ModelDirectory.Load(dir.Path, processed: false));
+        var e = Assert.Throws<InvalidInputException>(() => ModelDirectory.Load(dir.Path, ModelBasis.Raw));
         Assert.Contains("config.json", e.Message);
         Assert.Contains("'n_positions'", e.Message);
     }
@@ -45,7 +45,7 @@ public class ModelLoadingTests
         using var dir = CopyOfTinyModel();
         File.WriteAllText(dir.File("config.json"),
             "{\"n_layer\": 2, \"n_head\": 4, \"n_embd\": 32, \"vocab_size\": 44, \"n_positions\": 24, \"n_inner\": 64}");
-        var e = Assert.Throws<InvalidInputException>(() => ModelDirectory.Load(dir.Path, processed: false));
+        var e = Assert.Throws<InvalidInputException>(() => ModelDirectory.Load(dir.Path, ModelBasis.Raw));
         Assert.Contains("model.safetensors", e.Message);
         Assert.Contains("'transformer.h.0.mlp.c_fc.weight'", e.Message);
     }
@@ -53,11 +53,11 @@ public class ModelLoadingTests
     [Fact]
     public void MissingDirectoryAndUnsupportedActivationAreReported()
     {
-        Assert.Contains("not found", Assert.Throws<InvalidInputException>(() => ModelDirectory.Load("/nonexistent/model", false)).Message);
+        Assert.Contains("not found", Assert.Throws<InvalidInputException>(() => ModelDirectory.Load("/nonexistent/model", ModelBasis.Raw)).Message);
         using var dir = CopyOfTinyModel();
         File.WriteAllText(dir.File("config.json"),
             "{\"n_layer\": 2, \"n_head\": 4, \"n_embd\": 32, \"vocab_size\": 44, \"n_positions\": 24, \"activation_function\": \"relu\"}");
-        Assert.Contains("'activation_function'", Assert.Throws<InvalidInputException>(() => ModelDirectory.Load(dir.Path, false)).Message);
+        Assert.Contains("'activation_function'", Assert.Throws<InvalidInputException>(() => ModelDirectory.Load(dir.Path, ModelBasis.Raw)).Message);
     }
 
     [Fact]

@@ -4,8 +4,8 @@ namespace IoiBench.Tests.Model;
 
 public class WeightProcessingTests
 {
-    private static readonly Lazy<LoadedModel> Raw = new(() => ModelDirectory.Load(TestPaths.TinyModel, processed: false));
-    private static readonly Lazy<LoadedModel> Processed = new(() => ModelDirectory.Load(TestPaths.TinyModel, processed: true));
+    private static readonly Lazy<LoadedModel> Raw = new(() => ModelDirectory.Load(TestPaths.TinyModel, ModelBasis.Raw));
+    private static readonly Lazy<LoadedModel> Processed = new(() => ModelDirectory.Load(TestPaths.TinyModel, ModelBasis.Processed));
 
     private static float[] LogSoftmaxRows(float[] logits, int vocab)
     {
@@ -40,7 +40,7 @@ public class WeightProcessingTests
     {
         var w = Processed.Value.Model.Weights;
         var cfg = w.Config;
-        Assert.True(w.IsProcessed);
+        Assert.Equal(ModelBasis.Processed, w.Basis);
         Assert.Null(w.LnFinal);
         Assert.NotNull(w.UnembeddingBias);
         foreach (var block in w.Blocks)
