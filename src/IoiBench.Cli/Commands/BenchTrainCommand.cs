@@ -43,7 +43,6 @@ internal static class BenchTrainCommand
                 },
             };
 
-            var progress = new ConsoleProgress(stderr);
             SiteActivations Random(int rows, ulong seed) => new(nodes, rows, nodes.Select((node, i) =>
             {
                 var rng = new DeterministicRandom(seed, (ulong)i);
@@ -59,6 +58,7 @@ internal static class BenchTrainCommand
             var timings = new SweepTimings();
             try
             {
+                using var progress = new ConsoleProgress(stderr);
                 SaeSweep.Run(timed, train, test, output, "random", progress, device: parse.GetValue(device), timings: timings);
             }
             finally

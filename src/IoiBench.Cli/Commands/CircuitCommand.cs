@@ -35,7 +35,8 @@ internal static class CircuitCommand
             var prompts = dataset.Generate(parse, loaded.Tokenizer).Split(DatasetArguments.ParseSplit(parse.GetValue(split)!))
                 .Take(parse.GetValue(count)).Select(e => e.Clean).ToList();
             if (prompts.Count == 0) throw new InvalidInputException($"the {parse.GetValue(split)} split is empty.");
-            var result = CircuitAnalysis.Analyse(transformer, prompts, new ConsoleProgress(stderr));
+            CircuitAnalysis.Result result;
+            using (var progress = new ConsoleProgress(stderr)) result = CircuitAnalysis.Analyse(transformer, prompts, progress);
 
             var sites = CircuitAnalysis.ProposeSites(modelName, result);
             AtomicFile.WriteAllText(sitesPath, sites.ToYaml(

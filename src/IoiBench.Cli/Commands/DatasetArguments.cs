@@ -18,11 +18,13 @@ internal sealed class DatasetArguments
         foreach (var option in new Option[] { _prompts, _seed, _train, _validation, _test }) command.Options.Add(option);
     }
 
-    public IoiDataset Generate(ParseResult parse, ITokenizer tokenizer)
-    {
-        var options = new DatasetOptions(parse.GetValue(_train), parse.GetValue(_validation), parse.GetValue(_test), parse.GetValue(_seed));
-        return IoiDataset.Generate(PromptLibrary.Load(parse.GetValue(_prompts) ?? Defaults.PromptsDirectory), tokenizer, options);
-    }
+    public DatasetOptions Options(ParseResult parse) =>
+        new(parse.GetValue(_train), parse.GetValue(_validation), parse.GetValue(_test), parse.GetValue(_seed));
+
+    public string PromptsDirectory(ParseResult parse) => parse.GetValue(_prompts) ?? Defaults.PromptsDirectory;
+
+    public IoiDataset Generate(ParseResult parse, ITokenizer tokenizer) =>
+        IoiDataset.Generate(PromptLibrary.Load(PromptsDirectory(parse)), tokenizer, Options(parse));
 
     public static Option<string> Split(string description) => new Option<string>("--split")
     {

@@ -20,7 +20,9 @@ internal static class DictionariesCommand
         siteOptions.AddTo(command);
         command.SetAction(parse =>
         {
-            using var site = SiteData.Load(parse, siteOptions, new ConsoleProgress(stderr));
+            var progress = new ConsoleProgress(stderr);
+            using var site = siteOptions.Load(parse, progress);
+            progress.Dispose();
             var (sitesFile, data, train, test) = (site.Sites, site.Dataset, site.Train, site.Test);
             var trainPrompts = data.Train.Select(e => e.Clean.Prompt).ToList();
             var testPrompts = data.Test.Select(e => e.Clean.Prompt).ToList();

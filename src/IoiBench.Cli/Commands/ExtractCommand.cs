@@ -26,7 +26,9 @@ internal static class ExtractCommand
             using var transformer = Transformers.On(parse.GetValue(device), loaded.Model.Weights);
             var examples = dataset.Generate(parse, loaded.Tokenizer);
             var activationCache = CommonOptions.OpenCache(parse.GetValue(cache));
-            var result = activationCache.GetOrExtract(loaded, examples, DatasetArguments.ParseSplit(parse.GetValue(split)!), sitesFile.Nodes, new ConsoleProgress(stderr), transformer);
+            ActivationCache.Result result;
+            using (var progress = new ConsoleProgress(stderr))
+                result = activationCache.GetOrExtract(loaded, examples, DatasetArguments.ParseSplit(parse.GetValue(split)!), sitesFile.Nodes, progress, transformer);
             stdout.WriteLine($"{(result.Hit ? "cache hit" : "extracted")}: {result.Activations.Nodes.Count} nodes × {result.Activations.Prompts} prompts × " +
                              $"{Enum.GetValues<PromptVariant>().Length} prompt variants ({parse.GetValue(basis).Name()} basis) in {result.Path}");
             return 0;

@@ -24,16 +24,18 @@ internal static class IoiEvalCommand
             using var transformer = Transformers.On(parse.GetValue(device), loaded.Model.Weights);
             var prompts = dataset.Generate(parse, loaded.Tokenizer).Split(DatasetArguments.ParseSplit(parse.GetValue(split)!)).Select(e => e.Clean).ToList();
             if (prompts.Count == 0) throw new InvalidInputException($"the {parse.GetValue(split)} split is empty.");
-            var progress = new ConsoleProgress(stderr);
-            var clean = IoiMetrics.From(PromptRunner.Score(transformer, prompts, progress: progress, stage: "clean forward"));
-
             var heads = (parse.GetValue(ablate) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(HeadRef.Parse).ToList();
+            IoiMetrics clean;
             IoiMetrics? ablated = null;
-            if (heads.Count > 0)
+            using (var progress = new ConsoleProgress(stderr))
             {
-                var ablation = new HeadAblation(heads);
-                var means = MeanHeadOutputs.Compute(transformer, prompts, progress);
-                ablated = IoiMetrics.From(PromptRunner.Score(transformer, prompts, b => ablation.Hooks(b, means, loaded.Model.Config), progress, "ablated forward"));
+                clean = IoiMetrics.From(PromptRunner.Score(transformer, prompts, progress: progress, stage: "clean forward"));
+                if (heads.Count > 0)
+                {
+                    var ablation = new HeadAblation(heads);
+                    var means = MeanHeadOutputs.Compute(transformer, prompts, progress);
+                    ablated = IoiMetrics.From(PromptRunner.Score(transformer, prompts, b => ablation.Hooks(b, means, loaded.Model.Config), progress, "ablated forward"));
+                }
             }
             var reported = ablated ?? clean;
 

@@ -1,15 +1,11 @@
 using System.CommandLine;
-using System.Security.Cryptography;
-using IoiBench.Prompts;
 using IoiBench.Runs;
-using IoiBench.Saes;
 
 namespace IoiBench.Cli.Commands;
 
 /// <summary>
-/// <c>ioibench run</c>: the whole benchmark — prompts, activations, supervised dictionaries, the SAE sweep, selection,
-/// edits and metrics — writing <c>results/RUN-ID/</c>. Every step already done (cached activations, finished or
-/// checkpointed SAEs) is reused, so an interrupted run picks up where it stopped.
+/// <c>ioibench run</c>: the whole benchmark (<see cref="BenchmarkRun"/>) — prompts, activations, supervised
+/// dictionaries, the SAE sweep, selection, edits and readouts — writing <c>results/RUN-ID/</c>; resumable.
 /// </summary>
 internal static class RunCommand
 {
@@ -30,38 +26,23 @@ internal static class RunCommand
         command.SetAction(parse =>
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
+            var source = siteOptions.Source(parse);
             string presetPath = Defaults.PresetPath(parse.GetValue(preset)!);
-            var recipe = TrainingPreset.Load(presetPath);
-            var leaderboardColumns = Runs.LeaderboardColumns.Parse(parse.GetValue(columns)!);
-            var progress = new ConsoleProgress(stderr);
-            using var site = SiteData.Load(parse, siteOptions, progress);
-            bool embedded = Path.GetFullPath(parse.GetValue(siteOptions.Model)!) == Path.GetFullPath(Defaults.EmbeddedModel);
-            string runId = $"{(embedded ? "embedded" : site.ModelName)}-{recipe.Name}";
-            string directory = parse.GetValue(output) ?? Path.Combine("results", runId);
-            var validation = site.Cache.GetOrExtract(site.Model, site.Dataset, DatasetSplit.Validation, site.Sites.Nodes, progress,
-                site.Transformer).Activations;
-
-            var sweep = SaeSweep.Run(recipe, site.Train, site.Test, Path.Combine(directory, "saes"), site.ModelName, progress, device: parse.GetValue(siteOptions.Device));
-            var candidates = sweep.GroupBy(r => r.Node).ToDictionary(g => g.Key, g => SaeCandidate.FromSweep(g));
-            bool oracle = parse.GetValue(selection) == "oracle";
-            ulong seed = site.Dataset.Options.Seed;
-            var options = new EditOptions(OracleSelection: oracle, Seed: seed);
-            var selector = new SaeSelector(site.Transformer, site.Dataset, site.Train, validation, site.Test, candidates, options);
-            var results = new EditBenchmark(site.Transformer, site.Dataset, site.Test, selector, options).Run(site.Sites.CrossSections, progress);
-            var pathology = new PathologyBenchmark(site.Transformer, site.Dataset, site.Test, selector, parse.GetValue(pathologyPrompts), seed)
-                .Run(site.Sites.CrossSections, progress);
-            var probes = new ProbingBenchmark(site.Dataset, site.Train, site.Test, selector, new ProbeOptions(parse.GetValue(probeTrain), Seed: seed))
-                .Run(site.Sites.Nodes, site.Sites.CrossSections, progress);
-            var recovery = new RecoveryBenchmark(selector).Run(site.Sites.CrossSections);
-
-            var provenance = new RunProvenance(runId, site.ModelName, site.Model.ContentHash, site.Dataset.Hash, site.Dataset.Options.Seed, recipe.Name,
-                Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(presetPath))), oracle ? "test (oracle)" : "validation",
-                typeof(RunCommand).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow,
-                string.Join(" and ", sweep.Select(r => r.TrainedOn).Distinct().Order()));
-            RunReport.Write(directory, new RunResults(provenance, results, [.. selector.Selections], pathology, probes, recovery), leaderboardColumns);
+            bool embedded = Path.GetFullPath(source.ModelDirectory) == Path.GetFullPath(Defaults.EmbeddedModel);
+            string runId = $"{(embedded ? "embedded" : source.ModelName)}-{Path.GetFileNameWithoutExtension(presetPath)}";
+            string directory = Defaults.Writable(parse.GetValue(output) ?? Path.Combine("results", runId), "--output");
+            var options = new BenchmarkOptions(source, presetPath, directory, runId)
+            {
+                OracleSelection = parse.GetValue(selection) == "oracle",
+                PathologyPrompts = parse.GetValue(pathologyPrompts),
+                ProbeTrain = parse.GetValue(probeTrain),
+                Columns = Runs.LeaderboardColumns.Parse(parse.GetValue(columns)!),
+            };
+            RunResults results;
+            using (var progress = new ConsoleProgress(stderr)) results = BenchmarkRun.Run(options, progress);
 
             stdout.WriteLine($"{"cross-section",-22} {"method",-12} {"variant",-8} {"edit acc",9} {"weight rm",9}");
-            foreach (var section in results.GroupBy(r => r.CrossSection))
+            foreach (var section in results.Edits.GroupBy(r => r.CrossSection))
                 foreach (var r in section.Where(r => r.Method != "counterfactual patch").OrderByDescending(r => r.EditAccuracy.Mean))
                     stdout.WriteLine($"{r.CrossSection,-22} {r.Method,-12} {r.Variant,-8} {r.EditAccuracy.Mean,9:F3} {r.WeightRemoved.Mean,9:F3}");
             stdout.WriteLine($"wrote {directory}/leaderboard.md, report.html, run.json and CSVs in {clock.Elapsed.TotalMinutes:F1} min");

@@ -24,7 +24,8 @@ internal static class SynthCommand
         {
             var recipe = Defaults.LoadPreset(parse.GetValue(preset)!);
             var setting = new SyntheticRecovery.Setting(parse.GetValue(dimension), parse.GetValue(features), parse.GetValue(samples), parse.GetValue(active), parse.GetValue(seed));
-            var results = SyntheticRecovery.Run(recipe, setting, new ConsoleProgress(stderr));
+            List<SyntheticRecovery.Result> results;
+            using (var progress = new ConsoleProgress(stderr)) results = SyntheticRecovery.Run(recipe, setting, progress);
 
             bool json = parse.GetValue(format) == OutputFormat.Json;
             if (!json)

@@ -18,11 +18,14 @@ internal static class TrainCommand
         {
             var recipe = Defaults.LoadPreset(parse.GetValue(preset)!);
 
-            var progress = new ConsoleProgress(stderr);
-            using var site = SiteData.Load(parse, siteOptions, progress);
-            string outputDirectory = parse.GetValue(output) ?? Path.Combine("saes", $"{site.ModelName}-{recipe.Name}");
-
-            var results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress, device: parse.GetValue(siteOptions.Device));
+            string outputDirectory;
+            List<SaeSweep.Result> results;
+            using (var progress = new ConsoleProgress(stderr))
+            {
+                using var site = siteOptions.Load(parse, progress);
+                outputDirectory = Defaults.Writable(parse.GetValue(output) ?? Path.Combine("saes", $"{site.ModelName}-{recipe.Name}"), "--output");
+                results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress, device: parse.GetValue(siteOptions.Device));
+            }
             bool json = parse.GetValue(format) == OutputFormat.Json;
             if (!json) stdout.WriteLine($"{"node",-16} {"sae",-16} {"EV",7} {"L0",6} {"dead",6}   (test split; dead = fraction of latents silent in the last epoch)");
             foreach (var r in results)

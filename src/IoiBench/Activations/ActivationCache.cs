@@ -53,7 +53,7 @@ public sealed class ActivationCache(string directory)
             }
         }
 
-        var activations = ActivationExtractor.Extract(transformer ?? model.Model, examples, nodes, progress);
+        var activations = ActivationExtractor.Extract(transformer ?? model.Model, examples, nodes, progress, $"extracting activations ({manifest.Split})");
         System.IO.Directory.CreateDirectory(Directory);
         File.Delete(manifestPath);
         SafeTensorsWriter.Write(tensorsPath, activations.Tensors);

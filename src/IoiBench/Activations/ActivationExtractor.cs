@@ -10,7 +10,7 @@ namespace IoiBench.Activations;
 public static class ActivationExtractor
 {
     public static SiteActivations Extract(ITransformer model, IReadOnlyList<IoiExample> examples, IReadOnlyList<SiteNode> nodes,
-        IProgress<ProgressUpdate>? progress = null)
+        IProgress<ProgressUpdate>? progress = null, string stage = "extracting activations")
     {
         int dHead = model.Config.DHead, n = examples.Count;
         var tensors = new Dictionary<string, Tensor>();
@@ -29,7 +29,7 @@ public static class ActivationExtractor
                     for (int b = 0; b < batch.Indices.Length; b++)
                         captures[k].Row(b).CopyTo(outputs[k].Row(batch.Indices[b]));
                 done += batch.Indices.Length;
-                progress?.Report(new ProgressUpdate("extracting activations", done, total));
+                progress?.Report(new ProgressUpdate(stage, done, total));
             }
         }
         return new SiteActivations(nodes, n, tensors);

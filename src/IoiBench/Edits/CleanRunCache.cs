@@ -33,7 +33,7 @@ public sealed class CleanRunCache
     /// embedding, needs no keeping); <paramref name="onCleanLogits"/> sees each batch's last-position logits.
     /// </summary>
     public CleanRunCache(ITransformer model, IReadOnlyList<TokenizedPrompt> prompts, IEnumerable<int> keptLayers,
-        Action<PromptRunner.Batch, Tensor>? onCleanLogits = null, IProgress<ProgressUpdate>? progress = null, string stage = "clean forward")
+        Action<PromptRunner.Batch, Tensor>? onCleanLogits = null, IProgress<ProgressUpdate>? progress = null)
     {
         _model = model;
         _prompts = prompts;
@@ -49,7 +49,7 @@ public sealed class CleanRunCache
         {
             PromptRunner.RecordScores(Clean, batch, logits);
             onCleanLogits?.Invoke(batch, logits);
-        }, progress, stage);
+        }, progress, "clean forward");
         foreach (var (key, capture) in captures) _residuals[key] = capture.Values;
     }
 
@@ -61,16 +61,16 @@ public sealed class CleanRunCache
     }
 
     /// <summary>The IOI score of every prompt (in input order) with each node forced to its rows of <paramref name="activations"/>.</summary>
-    public IoiScore[] Score(IReadOnlyDictionary<SiteNode, Tensor> activations, IProgress<ProgressUpdate>? progress = null, string stage = "patched forward")
+    public IoiScore[] Score(IReadOnlyDictionary<SiteNode, Tensor> activations, IProgress<ProgressUpdate>? progress = null)
     {
         var scores = new IoiScore[_prompts.Count];
-        Run(activations, (batch, logits) => PromptRunner.RecordScores(scores, batch, logits), progress, stage);
+        Run(activations, (batch, logits) => PromptRunner.RecordScores(scores, batch, logits), progress);
         return scores;
     }
 
     /// <summary>Runs every batch with the nodes patched (<see cref="PatchedRun.Patches"/>) and hands its last-position logits to <paramref name="onLogits"/>.</summary>
     public void Run(IReadOnlyDictionary<SiteNode, Tensor> activations, Action<PromptRunner.Batch, Tensor> onLogits,
-        IProgress<ProgressUpdate>? progress = null, string stage = "patched forward")
+        IProgress<ProgressUpdate>? progress = null)
     {
         int start = StartLayer(activations.Keys);
         var patches = PatchedRun.Patches(activations);
@@ -79,6 +79,6 @@ public sealed class CleanRunCache
             var hooks = patches(batch);
             if (start > 0) hooks.StartAt(start, _residuals[(batch.Indices[0], start)]);
             return hooks;
-        }, onLogits, progress, stage);
+        }, onLogits, progress, "patched forward");
     }
 }

@@ -23,15 +23,17 @@ public static class ErrorPathology
     /// <summary>
     /// Patches every node of the scope with its reconstruction, then with the ε-random points, and compares both runs
     /// with the clean one. Each node's random directions come from its own stream of <paramref name="seed"/>, so every
-    /// method meets the same directions, scaled to its own error.
+    /// method meets the same directions, scaled to its own error. <paramref name="progress"/> counts the two runs' prompts.
     /// </summary>
     public static Pathology Measure(NextTokenComparison comparison, IReadOnlyDictionary<SiteNode, (Tensor Original, Tensor Reconstruction)> nodes,
-        ulong seed, IProgress<ProgressUpdate>? progress = null, string stage = "error pathology")
+        ulong seed, IProgress<ProgressUpdate>? progress = null)
     {
         var reconstructions = nodes.ToDictionary(n => n.Key, n => n.Value.Reconstruction);
         var random = nodes.ToDictionary(n => n.Key, n => RandomAtSameDistance(n.Value.Original, n.Value.Reconstruction, new DeterministicRandom(seed, StreamOf(n.Key))));
-        var (klReconstruction, ldReconstruction) = comparison.Compare(reconstructions, progress, stage + ": reconstruction");
-        var (klRandom, ldRandom) = comparison.Compare(random, progress, stage + ": ε-random");
+        var runs = new StageProgress(progress, "error pathology", 2L * comparison.Prompts);
+        var (klReconstruction, ldReconstruction) = comparison.Compare(reconstructions, runs.Step("reconstruction", comparison.Prompts));
+        var (klRandom, ldRandom) = comparison.Compare(random, runs.Step("ε-random", comparison.Prompts));
+        runs.Finish();
         var relative = nodes.Values.Average(n => Enumerable.Range(0, n.Original.Shape[0]).Average(p =>
             System.Numerics.Tensors.TensorPrimitives.Distance(n.Original.Row(p), n.Reconstruction.Row(p)) /
             (double)System.Numerics.Tensors.TensorPrimitives.Norm(n.Original.Row(p))));

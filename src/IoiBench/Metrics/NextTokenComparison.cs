@@ -37,12 +37,11 @@ public sealed class NextTokenComparison
                 LogSoftmax(logits.Row(b), _cleanLogProbabilities.Row(p));
                 _cleanLogitDiff[p] = IoiScore.FromLogits(logits.Row(b), prompts[p].IoToken, prompts[p].SToken).LogitDiff;
             }
-        }, progress, "clean next-token distribution");
+        }, progress);
     }
 
     /// <summary>Per prompt: KL(clean ‖ patched) in nats, and the patched logit difference minus the clean one.</summary>
-    public (double[] Kl, double[] LogitDiffChange) Compare(IReadOnlyDictionary<SiteNode, Tensor> patches, IProgress<ProgressUpdate>? progress = null,
-        string stage = "patched forward")
+    public (double[] Kl, double[] LogitDiffChange) Compare(IReadOnlyDictionary<SiteNode, Tensor> patches, IProgress<ProgressUpdate>? progress = null)
     {
         var kl = new double[Prompts];
         var change = new double[Prompts];
@@ -56,7 +55,7 @@ public sealed class NextTokenComparison
                 kl[p] = KlDivergence(_cleanLogProbabilities.Row(p), logProbabilities);
                 change[p] = IoiScore.FromLogits(logits.Row(b), batch.Prompts[b].IoToken, batch.Prompts[b].SToken).LogitDiff - (double)_cleanLogitDiff[p];
             }
-        }, progress, stage);
+        }, progress);
         return (kl, change);
     }
 

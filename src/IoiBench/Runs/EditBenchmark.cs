@@ -30,24 +30,29 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
 {
     public List<EditResult> Run(IReadOnlyList<CrossSection> crossSections, IProgress<ProgressUpdate>? progress = null)
     {
+        // One pass over the test prompts for the clean run, then per cross-section the counterfactual patch, the
+        // supervised edit and two edits per variant.
+        int n = dataset.Test.Count;
+        var stage = new StageProgress(progress, "edits", (long)n * (1 + crossSections.Count * (2 + 2 * selector.Variants.Count)));
         // Each cross-section's runs start at its first node's layer, from the clean run's residual stream.
         var runs = new CleanRunCache(model, [.. dataset.Test.Select(e => e.Clean)], crossSections.Select(s => s.Nodes.Min(n => n.Layer)),
-            progress: progress, stage: "clean run (test)");
+            progress: stage.Step("clean run", n));
         var results = new List<EditResult>();
-        foreach (var section in crossSections) results.AddRange(RunCrossSection(section, runs, progress));
+        foreach (var section in crossSections) results.AddRange(RunCrossSection(section, runs, stage));
+        stage.Finish();
         return results;
     }
 
-    private IEnumerable<EditResult> RunCrossSection(CrossSection section, CleanRunCache runs, IProgress<ProgressUpdate>? progress)
+    private IEnumerable<EditResult> RunCrossSection(CrossSection section, CleanRunCache runs, StageProgress stage)
     {
         var prompts = runs.Prompts;
         var attribute = section.Attribute;
         var cfVariant = PromptVariants.Of(attribute);
         var cleanValues = dataset.Test.Select(e => e.Clean.Prompt.ValueOf(attribute)).ToList();
         var cfValues = dataset.Test.Select(e => e.Counterfactual(attribute).Prompt.ValueOf(attribute)).ToList();
-        string stage = $"editing {section.Name}";
-        var cfActivations = section.Nodes.ToDictionary(n => n, n => test.Get(n, cfVariant));
-        var cfScores = runs.Score(cfActivations, progress, stage + ": counterfactual patch");
+        int n = prompts.Count;
+        var cfActivations = section.Nodes.ToDictionary(node => node, node => test.Get(node, cfVariant));
+        var cfScores = runs.Score(cfActivations, stage.Step($"{section.Name}: counterfactual patch", n));
 
         EditResult Result(string method, string variant, IoiScore[] scores, IReadOnlyList<double> weightRemoved)
         {
@@ -76,7 +81,7 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
             }
             supervised[node] = edited;
         }
-        yield return Result("supervised", "-", runs.Score(supervised, progress, stage + ": supervised"), supervisedWeight);
+        yield return Result("supervised", "-", runs.Score(supervised, stage.Step($"{section.Name}: supervised", n)), supervisedWeight);
 
         foreach (string variant in selector.Variants)
         {
@@ -97,8 +102,8 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
                 aware[node] = ActivationScale.Undo(byF1.Edited, sae.Scale);
                 Accumulate(awareWeight, SaeEdits.WeightRemoved(sae.Sae, clean, byF1.Removed), section.Nodes.Count);
             }
-            yield return Result("agnostic", variant, runs.Score(agnostic, progress, $"{stage}: {variant} agnostic"), agnosticWeight);
-            yield return Result("aware", variant, runs.Score(aware, progress, $"{stage}: {variant} aware"), awareWeight);
+            yield return Result("agnostic", variant, runs.Score(agnostic, stage.Step($"{section.Name}: {variant} agnostic", n)), agnosticWeight);
+            yield return Result("aware", variant, runs.Score(aware, stage.Step($"{section.Name}: {variant} aware", n)), awareWeight);
         }
     }
 

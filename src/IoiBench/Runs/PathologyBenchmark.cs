@@ -23,27 +23,32 @@ public sealed class PathologyBenchmark(ITransformer model, IoiDataset dataset, S
     public List<PathologyResult> Run(IReadOnlyList<CrossSection> crossSections, IProgress<ProgressUpdate>? progress = null)
     {
         int n = Math.Min(prompts, dataset.Test.Count);
-        var comparison = new NextTokenComparison(model, [.. dataset.Test.Take(n).Select(e => e.Clean)],
-            crossSections.SelectMany(s => s.Nodes).Select(node => node.Layer), progress);
-        var results = new List<PathologyResult>();
-        var measured = new Dictionary<(SiteNode, IoiAttribute, string), Pathology>();
+        // What is measured: each node alone (once, even when two cross-sections share it), then each cross-section's
+        // nodes together (a one-node cross-section is its node), for the supervised reconstruction and each variant.
+        var plan = new List<(ScopeKind Kind, string Scope, CrossSection Section, IReadOnlyList<SiteNode> Nodes, string Method)>();
+        var planned = new HashSet<(SiteNode, IoiAttribute, string)>();
         foreach (var section in crossSections)
             foreach (string method in (string[])["supervised", .. selector.Variants])
             {
-                var reconstructions = section.Nodes.ToDictionary(node => node, node => Reconstruct(node, section.Attribute, method, n));
-                foreach (var (node, reconstruction) in reconstructions)
-                {
-                    if (measured.ContainsKey((node, section.Attribute, method))) continue;   // a node shared by two cross-sections
-                    var alone = measured[(node, section.Attribute, method)] = ErrorPathology.Measure(comparison,
-                        new Dictionary<SiteNode, (Tensor, Tensor)> { [node] = reconstruction.Pair }, seed, progress, $"error pathology {node}: {method}");
-                    results.Add(new PathologyResult(ScopeKind.Node, node.ToString(), section.Attribute, method, reconstruction.Sae, alone));
-                }
-                // A one-node cross-section is its node.
-                var together = section.Nodes.Count == 1 ? measured[(section.Nodes[0], section.Attribute, method)]
-                    : ErrorPathology.Measure(comparison, reconstructions.ToDictionary(r => r.Key, r => r.Value.Pair), seed, progress, $"error pathology {section.Name}: {method}");
-                results.Add(new PathologyResult(ScopeKind.CrossSection, section.Name, section.Attribute, method,
-                    string.Join(", ", reconstructions.Values.Select(r => r.Sae).Distinct()), together));
+                foreach (var node in section.Nodes.Where(node => planned.Add((node, section.Attribute, method))))
+                    plan.Add((ScopeKind.Node, node.ToString(), section, [node], method));
+                plan.Add((ScopeKind.CrossSection, section.Name, section, section.Nodes, method));
             }
+        var stage = new StageProgress(progress, "error pathology", (long)n * (1 + 2 * plan.Count(p => p.Nodes.Count > 1 || p.Kind == ScopeKind.Node)));
+        var comparison = new NextTokenComparison(model, [.. dataset.Test.Take(n).Select(e => e.Clean)],
+            crossSections.SelectMany(s => s.Nodes).Select(node => node.Layer), stage.Step("clean next-token distribution", n));
+        var results = new List<PathologyResult>();
+        var measured = new Dictionary<(SiteNode, IoiAttribute, string), Pathology>();
+        foreach (var (kind, scope, section, nodes, method) in plan)
+        {
+            var reconstructions = nodes.ToDictionary(node => node, node => Reconstruct(node, section.Attribute, method, n));
+            var values = kind == ScopeKind.CrossSection && nodes.Count == 1 ? measured[(nodes[0], section.Attribute, method)]
+                : ErrorPathology.Measure(comparison, reconstructions.ToDictionary(r => r.Key, r => r.Value.Pair), seed,
+                    stage.Step($"{scope}: {method}", 2L * n));
+            if (kind == ScopeKind.Node) measured[(nodes[0], section.Attribute, method)] = values;
+            results.Add(new PathologyResult(kind, scope, section.Attribute, method, string.Join(", ", reconstructions.Values.Select(r => r.Sae).Distinct()), values));
+        }
+        stage.Finish();
         return results;
     }
 

@@ -40,21 +40,10 @@ public sealed class ProbingBenchmark(IoiDataset dataset, SiteActivations train, 
 
     public List<ProbeResult> Run(IReadOnlyList<SiteNode> nodes, IReadOnlyList<CrossSection> crossSections, IProgress<ProgressUpdate>? progress = null)
     {
-        var attributes = Enum.GetValues<IoiAttribute>();
-        var scopes = nodes.SelectMany(node => attributes.Select(a => (Kind: ScopeKind.Node, Name: node.ToString(), Nodes: (IReadOnlyList<SiteNode>)[node], Attribute: a)))
-            .Concat(crossSections.Where(s => s.Nodes.Count > 1).Select(s => (Kind: ScopeKind.CrossSection, s.Name, s.Nodes, s.Attribute)))
-            .ToList();
+        var scopes = Scopes(nodes, crossSections);
         var missing = crossSections.SelectMany(s => s.Nodes).Where(node => !nodes.Contains(node)).Distinct().ToList();
         if (missing.Count > 0) throw new ArgumentException($"cross-section nodes missing from the node list: {string.Join(", ", missing)}");
-        // Selections run forward passes and fill shared caches: make them all first, one at a time.
-        int selected = 0;
-        var pairs = scopes.SelectMany(s => s.Nodes.Select(n => (Node: n, s.Attribute))).Distinct().ToList();
-        foreach (var (node, attribute) in pairs)
-        {
-            selector.Dictionary(node);
-            foreach (string variant in selector.Variants) selector.Select(node, attribute, variant);
-            progress?.Report(new ProgressUpdate("probing: SAE selection", ++selected, pairs.Count));
-        }
+        selector.SelectAll(SelectionPairs(nodes, crossSections));
 
         int n = Math.Min(options.TrainExamples, dataset.Train.Count);
         var results = new List<ProbeResult>[scopes.Count];
@@ -72,6 +61,16 @@ public sealed class ProbingBenchmark(IoiDataset dataset, SiteActivations train, 
                 .Select(r => r with { Kind = ScopeKind.CrossSection, Scope = section.Name }).ToList());
         return all;
     }
+
+    /// <summary>Every node with every attribute, then each cross-section of several nodes with its attribute.</summary>
+    private static List<(ScopeKind Kind, string Name, IReadOnlyList<SiteNode> Nodes, IoiAttribute Attribute)> Scopes(IReadOnlyList<SiteNode> nodes,
+        IReadOnlyList<CrossSection> crossSections) =>
+        [.. nodes.SelectMany(node => Enum.GetValues<IoiAttribute>().Select(a => (ScopeKind.Node, node.ToString(), (IReadOnlyList<SiteNode>)[node], a)))
+            .Concat(crossSections.Where(s => s.Nodes.Count > 1).Select(s => (ScopeKind.CrossSection, s.Name, s.Nodes, s.Attribute)))];
+
+    /// <summary>The (node, attribute) pairs whose SAEs the probes read.</summary>
+    public static IEnumerable<(SiteNode Node, IoiAttribute Attribute)> SelectionPairs(IReadOnlyList<SiteNode> nodes, IReadOnlyList<CrossSection> crossSections) =>
+        Scopes(nodes, crossSections).SelectMany(s => s.Nodes.Select(n => (n, s.Attribute))).Distinct();
 
     private List<ProbeResult> Probe(ScopeKind kind, string scope, IReadOnlyList<SiteNode> nodes, IoiAttribute attribute, int n)
     {

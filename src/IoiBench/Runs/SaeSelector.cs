@@ -57,6 +57,26 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
             [.. dataset.Train.Select(e => e.Clean.Prompt.ValueOf(attribute))]);
 
     /// <summary>
+    /// Makes every selection the readouts will ask for, in order, as one progress stage: for each (node, attribute) pair,
+    /// the node's supervised dictionary and each variant's SAE (selections run forward passes and fill shared caches, so
+    /// they are made one at a time, before readouts that run in parallel).
+    /// </summary>
+    public void SelectAll(IEnumerable<(SiteNode Node, IoiAttribute Attribute)> pairs, IProgress<ProgressUpdate>? progress = null)
+    {
+        var distinct = pairs.Distinct().ToList();
+        long done = 0, total = (long)distinct.Count * Variants.Count;
+        foreach (var (node, attribute) in distinct)
+        {
+            Dictionary(node);
+            foreach (string variant in Variants)
+            {
+                Select(node, attribute, variant);
+                progress?.Report(new ProgressUpdate("SAE selection", ++done, total, $"{node} {attribute.ToString().ToUpperInvariant()} {variant}"));
+            }
+        }
+    }
+
+    /// <summary>
     /// The candidate whose agnostic edits land closest (mean L2, raw scale) to the counterfactual activations, and its
     /// F1 ranking for the attribute.
     /// </summary>

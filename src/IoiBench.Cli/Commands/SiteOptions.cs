@@ -1,0 +1,38 @@
+using System.CommandLine;
+using IoiBench.Activations;
+using IoiBench.Model;
+using IoiBench.Runs;
+
+namespace IoiBench.Cli.Commands;
+
+/// <summary>
+/// The options of the commands that work on a model's sites (dictionaries, train, run): the model, its sites file, the
+/// basis, the device, the activation cache and the dataset.
+/// </summary>
+internal sealed class SiteOptions(string deviceWork)
+{
+    public Option<string> Model { get; } = CommonOptions.Model();
+    public Option<string?> Sites { get; } = CommonOptions.Sites();
+    public Option<ModelBasis> Basis { get; } = CommonOptions.Basis(ModelBasis.Processed);
+    public Option<ComputeDevice> Device { get; } = CommonOptions.Device(deviceWork);
+    public Option<string?> Cache { get; } = CommonOptions.Cache();
+    public DatasetArguments Dataset { get; } = new();
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Model, Sites, Basis, Device, Cache }) command.Options.Add(option);
+        Dataset.AddTo(command);
+    }
+
+    /// <summary>The parsed options as the library's <see cref="SiteSource"/>.</summary>
+    public SiteSource Source(ParseResult parse)
+    {
+        string model = parse.GetValue(Model)!;
+        return new SiteSource(model, parse.GetValue(Sites) ?? Path.Combine(model, "sites.yaml"), Dataset.PromptsDirectory(parse),
+            Dataset.Options(parse), parse.GetValue(Basis), parse.GetValue(Device), parse.GetValue(Cache) ?? ActivationCache.DefaultDirectory);
+    }
+
+    /// <summary>The site data of the parsed options (see <see cref="SiteInputs.Load"/>).</summary>
+    public SiteInputs Load(ParseResult parse, IProgress<ProgressUpdate> progress) => SiteInputs.Load(Source(parse), progress);
+}
+
