@@ -7,10 +7,15 @@ public static class Program
 {
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
-    /// <summary>Every command of <c>ioibench</c>, writing to the given streams.</summary>
-    public static RootCommand CreateRoot(TextWriter stdout, TextWriter stderr) =>
-        new("IoiBench: scores sparse autoencoders against supervised features on the IOI task.")
+    /// <summary>
+    /// Every command of <c>ioibench</c>, writing to the given streams. The root is named "ioibench", whatever the
+    /// executable is called (IoiBench.Cli when built, ioibench as the checkout's script), so help reads the same everywhere.
+    /// </summary>
+    public static Command CreateRoot(TextWriter stdout, TextWriter stderr) =>
+        new("ioibench", "IoiBench: scores sparse autoencoders against supervised features on the IOI task.")
         {
+            new System.CommandLine.Help.HelpOption { Action = new System.CommandLine.Help.HelpAction { MaxWidth = 120 } },
+            new VersionOption(),
             TokenizeCommand.Create(stdout),
             LogitsCommand.Create(stdout),
             ActivationsCommand.Create(stdout),

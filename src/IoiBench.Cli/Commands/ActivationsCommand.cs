@@ -25,8 +25,8 @@ internal static class ActivationsCommand
             var point = Enum.Parse<HookPoint>(parse.GetValue(hook)!, ignoreCase: true);
             int requested = parse.GetValue(position);
             var prompts = CommonOptions.ReadTexts(parse.GetValue(prompt), "--prompt", parse.GetValue(input));
-            var loaded = ModelDirectory.Load(parse.GetValue(model)!, parse.GetValue(basis));
-            using var transformer = Transformers.On(parse.GetValue(device), loaded.Model.Weights);
+            var loaded = ModelDirectory.Load(CommonOptions.ModelDirectory(parse, model), basis.Get(parse));
+            using var transformer = Transformers.On(device.Get(parse), loaded.Model.Weights);
             var cfg = loaded.Model.Config;
 
             var results = PromptBatches.Run(loaded.Tokenizer, transformer, prompts, parse.GetValue(prependBos), (indices, batch) =>
@@ -48,7 +48,7 @@ internal static class ActivationsCommand
 
             foreach (var (ids, vectors) in results)
             {
-                if (parse.GetValue(format) == OutputFormat.Json)
+                if (format.Get(parse) == OutputFormat.Json)
                 {
                     stdout.WriteLine(CommonOptions.JsonLine(json =>
                     {

@@ -33,11 +33,11 @@ internal static class BenchForwardCommand
         {
             int b = parse.GetValue(batch), t = parse.GetValue(seqLen), timedBatches = parse.GetValue(batches);
             string? directory = parse.GetValue(model);
-            var weights = directory is null ? RandomGpt2.Create(RandomGpt2.SmallShape, seed: 1) : ModelDirectory.Load(directory, parse.GetValue(basis)).Model.Weights;
+            var weights = directory is null ? RandomGpt2.Create(RandomGpt2.SmallShape, seed: 1) : ModelDirectory.Load(directory, basis.Get(parse)).Model.Weights;
             var cfg = weights.Config;
             if (t > cfg.NPositions) throw new InvalidInputException($"--seq-len {t} exceeds the model's {cfg.NPositions} positions.");
 
-            using var transformer = Transformers.On(parse.GetValue(device), weights);
+            using var transformer = Transformers.On(device.Get(parse), weights);
             var random = new DeterministicRandom(2);
             var tokens = new TokenBatch([.. Enumerable.Range(0, b * t).Select(_ => random.Next(cfg.VocabSize))], b, t);
             int[] last = [.. Enumerable.Repeat(t - 1, b)];
@@ -78,7 +78,7 @@ internal static class BenchForwardCommand
 
             string deviceName = (transformer as CudaGpt2Model)?.DeviceName ?? $"cpu ({Environment.ProcessorCount} cores, GEMM: {Gemm.Backend})";
             string modelName = directory is null ? "random GPT-2 small shape" : CommonOptions.ModelName(directory);
-            if (parse.GetValue(format) == OutputFormat.Json)
+            if (format.Get(parse) == OutputFormat.Json)
                 stdout.WriteLine(CommonOptions.JsonLine(j =>
                 {
                     j.WriteString("model", modelName);

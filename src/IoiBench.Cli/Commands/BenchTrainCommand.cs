@@ -15,11 +15,7 @@ internal static class BenchTrainCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var preset = CommonOptions.Preset("makelov2024");
-        var sites = new Option<string>("--sites")
-        {
-            Description = "Sites file whose nodes get one SAE per preset entry (default: models/gpt2-small/sites.yaml, 55 nodes)",
-            DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml"),
-        };
+        var sites = new Option<string?>("--sites") { Description = "Sites file whose nodes get one SAE per preset entry (default: models/gpt2-small/sites.yaml, 55 nodes)" };
         var examples = CommonOptions.Number("--examples", "Training activations per node (the reference: 20,000)", fallback: 20_000, minimum: 1);
         var dimension = CommonOptions.Number("--dimension", "Activation size (GPT-2 small's d_head: 64)", fallback: 64, minimum: 1);
         var epochs = CommonOptions.OptionalNumber("--epochs", "Epochs to run (default: the preset's)", minimum: 1);
@@ -32,7 +28,7 @@ internal static class BenchTrainCommand
             var recipe = Defaults.LoadPreset(parse.GetValue(preset)!);
             int n = parse.GetValue(examples), d = parse.GetValue(dimension), presetEpochs = recipe.Options.Epochs;
             int runEpochs = parse.GetValue(epochs) ?? presetEpochs;
-            var nodes = IoiBench.Sites.SitesFile.Load(parse.GetValue(sites)!).Nodes;
+            var nodes = IoiBench.Sites.SitesFile.Load(parse.GetValue(sites) ?? Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml")).Nodes;
             var timed = recipe with
             {
                 Options = recipe.Options with
@@ -59,7 +55,7 @@ internal static class BenchTrainCommand
             try
             {
                 using var progress = new ConsoleProgress(stderr);
-                SaeSweep.Run(timed, train, test, output, "random", progress, device: parse.GetValue(device), timings: timings);
+                SaeSweep.Run(timed, train, test, output, "random", progress, device: device.Get(parse), timings: timings);
             }
             finally
             {
@@ -68,11 +64,11 @@ internal static class BenchTrainCommand
             double seconds = clock.Elapsed.TotalSeconds, training = timings.Training.Elapsed.TotalSeconds;
             double projected = seconds + (training + timings.Saving.Elapsed.TotalSeconds) / runEpochs * (presetEpochs - runEpochs);
             int saes = nodes.Count * recipe.Saes.Count;
-            if (parse.GetValue(format) == OutputFormat.Json)
+            if (format.Get(parse) == OutputFormat.Json)
                 stdout.WriteLine(CommonOptions.JsonLine(j =>
                 {
                     j.WriteString("preset", recipe.Name);
-                    j.WriteString("device", parse.GetValue(device).ToString().ToLowerInvariant());
+                    j.WriteString("device", device.Get(parse).ToString().ToLowerInvariant());
                     j.WriteNumber("saes", saes);
                     j.WriteNumber("examples", n);
                     j.WriteNumber("epochs", runEpochs);
@@ -85,7 +81,7 @@ internal static class BenchTrainCommand
             else
             {
                 stdout.WriteLine($"{saes} SAEs ({nodes.Count} nodes × {recipe.Saes.Count}), {n} examples of {d} floats, batch {recipe.Options.BatchSize}, " +
-                                 $"on {parse.GetValue(device).ToString().ToLowerInvariant()}: {runEpochs} epochs in {seconds:F1} s");
+                                 $"on {device.Get(parse).ToString().ToLowerInvariant()}: {runEpochs} epochs in {seconds:F1} s");
                 stdout.WriteLine($"  training {training:F1} s ({training / runEpochs * 1000:F0} ms per epoch of all SAEs), saving between epochs " +
                                  $"{timings.Saving.Elapsed.TotalSeconds:F1} s, final files and test scores {timings.Finishing.Elapsed.TotalSeconds:F1} s, " +
                                  $"set-up {seconds - training - timings.Saving.Elapsed.TotalSeconds - timings.Finishing.Elapsed.TotalSeconds:F1} s");

@@ -24,14 +24,14 @@ internal static class CircuitCommand
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
-            string directory = parse.GetValue(model)!;
+            string directory = CommonOptions.ModelDirectory(parse, model);
             string modelName = CommonOptions.ModelName(directory);
             string sitesPath = Defaults.Writable(parse.GetValue(output) ?? $"{modelName}-sites.yaml", "--output");
             if (parse.GetValue(output) is null && File.Exists(sitesPath))
                 throw new InvalidInputException($"{sitesPath} exists already; give --output to write the sites file elsewhere (or over it).");
             string? plotPath = parse.GetValue(plot) is { } plotOption ? Defaults.Writable(plotOption, "--plot") : null;
-            var loaded = ModelDirectory.Load(directory, parse.GetValue(basis));
-            using var transformer = Transformers.On(parse.GetValue(device), loaded.Model.Weights);
+            var loaded = ModelDirectory.Load(directory, basis.Get(parse));
+            using var transformer = Transformers.On(device.Get(parse), loaded.Model.Weights);
             var prompts = dataset.Generate(parse, loaded.Tokenizer).Split(DatasetArguments.ParseSplit(parse.GetValue(split)!))
                 .Take(parse.GetValue(count)).Select(e => e.Clean).ToList();
             if (prompts.Count == 0) throw new InvalidInputException($"the {parse.GetValue(split)} split is empty.");
@@ -45,7 +45,7 @@ internal static class CircuitCommand
             if (plotPath is not null) AtomicFile.WriteAllText(plotPath, CircuitPlot.Render(result, $"IOI circuit of {modelName}"));
 
             var scopes = Enum.GetValues<AblationScope>();
-            if (parse.GetValue(format) == OutputFormat.Json)
+            if (format.Get(parse) == OutputFormat.Json)
             {
                 foreach (var h in result.Heads)
                     stdout.WriteLine(CommonOptions.JsonLine(json =>

@@ -7,37 +7,49 @@ namespace IoiBench.Cli.Commands;
 
 public enum OutputFormat { Text, Json }
 
+/// <summary>An option that takes one of an enum's values, spelled in lower case ("processed", "cuda"); help lists them.</summary>
+internal sealed class ChoiceOption<T> : Option<string> where T : struct, Enum
+{
+    public ChoiceOption(string name, string description, T fallback) : base(name)
+    {
+        Description = description;
+        DefaultValueFactory = _ => Spell(fallback);
+        AcceptOnlyFromAmong([.. Enum.GetValues<T>().Select(Spell)]);
+    }
+
+    public static string Spell(T value) => value.ToString().ToLowerInvariant();
+
+    public T Get(ParseResult parse) => Enum.GetValues<T>().First(v => Spell(v) == parse.GetValue(this));
+}
+
 /// <summary>
 /// The options every command spells the same way (--model, --basis, --device, --prepend-bos, --format, ...), the one
 /// place where number options get their bounds, and reading the inspection commands' texts.
 /// </summary>
 internal static class CommonOptions
 {
-    public static Option<string> Model() => new("--model")
+    /// <summary>--model; without it, the embedded model (<see cref="ModelDirectory"/> resolves it).</summary>
+    public static Option<string?> Model() => new("--model")
     {
         Description = "Model directory (config.json, model.safetensors, vocab.json[, merges.txt]); default: the embedded model, models/ioi-tiny",
-        DefaultValueFactory = _ => Defaults.EmbeddedModel,
     };
+
+    /// <summary>The model directory an option names, or the embedded model's.</summary>
+    public static string ModelDirectory(ParseResult parse, Option<string?> model) => parse.GetValue(model) ?? Defaults.EmbeddedModel;
 
     /// <summary>--basis: the coordinates of q/k/v/z (logits are the same in every basis).</summary>
-    public static Option<ModelBasis> Basis(ModelBasis fallback) => new("--basis")
-    {
-        Description = "processed (TransformerLens's processing with the attention refactor, the reference's site basis) or raw (the " +
-                      $"checkpoint's own q/k/v/z); default {fallback.Name()}",
-        DefaultValueFactory = _ => fallback,
-    };
+    public static ChoiceOption<ModelBasis> Basis(ModelBasis fallback) => new("--basis",
+        "processed: TransformerLens's processing with the attention refactor, the reference's site basis; raw: the checkpoint's own q/k/v/z",
+        fallback);
 
     /// <summary>--device: where the model's forward passes run (<paramref name="work"/> says what else runs there).</summary>
-    public static Option<ComputeDevice> Device(string work = "the model runs") => new("--device")
-    {
-        Description = $"Where {work}: cpu (default) or cuda (an NVIDIA GPU; 'ioibench device' checks the set-up)",
-        DefaultValueFactory = _ => ComputeDevice.Cpu,
-    };
+    public static ChoiceOption<ComputeDevice> Device(string work = "the model runs") =>
+        new("--device", $"Where {work}: cpu, or cuda (an NVIDIA GPU; 'ioibench device' checks the set-up)", ComputeDevice.Cpu);
 
     /// <summary>--prepend-bos: TransformerLens's prepend_bos; false gives Hugging Face's plain GPT-2 input.</summary>
     public static Option<bool> PrependBos() => new("--prepend-bos")
     {
-        Description = "Prepend <|endoftext|> as BOS, as TransformerLens does (default true; false: the text's tokens alone, as Hugging Face's GPT-2)",
+        Description = "Prepend <|endoftext|> as BOS, as TransformerLens does (false: the text's tokens alone, as Hugging Face's GPT-2)",
         DefaultValueFactory = _ => true,
         Arity = ArgumentArity.ZeroOrOne,
     };
@@ -65,11 +77,7 @@ internal static class CommonOptions
         Description = "File with one JSON string per line (texts may contain newlines)",
     };
 
-    public static Option<OutputFormat> Format() => new("--format")
-    {
-        Description = "text (default) or json (one JSON object per line)",
-        DefaultValueFactory = _ => OutputFormat.Text,
-    };
+    public static ChoiceOption<OutputFormat> Format() => new("--format", "text, or json (one JSON object per line)", OutputFormat.Text);
 
     /// <summary>
     /// A number option that must be at least <paramref name="minimum"/> (above it when <paramref name="strictly"/>): checked

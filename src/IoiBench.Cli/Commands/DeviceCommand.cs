@@ -19,7 +19,7 @@ internal static class DeviceCommand
             var checks = CudaSelfTest.Run();
             foreach (var check in checks)
             {
-                if (parse.GetValue(format) == OutputFormat.Json)
+                if (format.Get(parse) == OutputFormat.Json)
                     stdout.WriteLine(CommonOptions.JsonLine(json =>
                     {
                         json.WriteString("component", check.Component);

@@ -27,7 +27,7 @@ internal static class DictionariesCommand
             var trainPrompts = data.Train.Select(e => e.Clean.Prompt).ToList();
             var testPrompts = data.Test.Select(e => e.Clean.Prompt).ToList();
 
-            bool json = parse.GetValue(format) == OutputFormat.Json;
+            bool json = format.Get(parse) == OutputFormat.Json;
             if (!json) stdout.WriteLine($"{"node",-16} {"EV",7} {"MSE",9} {"cos",6}   mean weight: {"IO",6} {"S",6} {"Pos",6}");
             foreach (var node in sitesFile.Nodes)
             {

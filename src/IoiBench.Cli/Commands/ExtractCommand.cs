@@ -20,17 +20,17 @@ internal static class ExtractCommand
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
-            string directory = parse.GetValue(model)!;
+            string directory = CommonOptions.ModelDirectory(parse, model);
             var sitesFile = CommonOptions.LoadSites(parse.GetValue(sites), directory);
-            var loaded = ModelDirectory.Load(directory, parse.GetValue(basis));
-            using var transformer = Transformers.On(parse.GetValue(device), loaded.Model.Weights);
+            var loaded = ModelDirectory.Load(directory, basis.Get(parse));
+            using var transformer = Transformers.On(device.Get(parse), loaded.Model.Weights);
             var examples = dataset.Generate(parse, loaded.Tokenizer);
             var activationCache = CommonOptions.OpenCache(parse.GetValue(cache));
             ActivationCache.Result result;
             using (var progress = new ConsoleProgress(stderr))
                 result = activationCache.GetOrExtract(loaded, examples, DatasetArguments.ParseSplit(parse.GetValue(split)!), sitesFile.Nodes, progress, transformer);
             stdout.WriteLine($"{(result.Hit ? "cache hit" : "extracted")}: {result.Activations.Nodes.Count} nodes × {result.Activations.Prompts} prompts × " +
-                             $"{Enum.GetValues<PromptVariant>().Length} prompt variants ({parse.GetValue(basis).Name()} basis) in {result.Path}");
+                             $"{Enum.GetValues<PromptVariant>().Length} prompt variants ({basis.Get(parse).Name()} basis) in {result.Path}");
             return 0;
         });
         return command;

@@ -20,8 +20,8 @@ internal static class IoiEvalCommand
         dataset.AddTo(eval);
         eval.SetAction(parse =>
         {
-            var loaded = ModelDirectory.Load(parse.GetValue(model)!, parse.GetValue(basis));
-            using var transformer = Transformers.On(parse.GetValue(device), loaded.Model.Weights);
+            var loaded = ModelDirectory.Load(CommonOptions.ModelDirectory(parse, model), basis.Get(parse));
+            using var transformer = Transformers.On(device.Get(parse), loaded.Model.Weights);
             var prompts = dataset.Generate(parse, loaded.Tokenizer).Split(DatasetArguments.ParseSplit(parse.GetValue(split)!)).Select(e => e.Clean).ToList();
             if (prompts.Count == 0) throw new InvalidInputException($"the {parse.GetValue(split)} split is empty.");
             var heads = (parse.GetValue(ablate) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(HeadRef.Parse).ToList();
@@ -39,7 +39,7 @@ internal static class IoiEvalCommand
             }
             var reported = ablated ?? clean;
 
-            if (parse.GetValue(format) == OutputFormat.Json)
+            if (format.Get(parse) == OutputFormat.Json)
             {
                 stdout.WriteLine(CommonOptions.JsonLine(json =>
                 {

@@ -9,7 +9,7 @@ internal static class LeaderboardCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var runs = new Argument<string[]>("runs") { Description = "Run directories (results/RUN-ID) or run.json files", Arity = ArgumentArity.OneOrMore };
+        var runs = new Argument<string[]>("runs") { Description = "Run directories (runs/RUN-ID) or run.json files", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string?>("--output") { Description = "Write the markdown here instead of standard output" };
         var columns = CommonOptions.LeaderboardColumns();
         var command = new Command("leaderboard", "Merge the leaderboards of several runs into one table per cross-section") { runs, output, columns };

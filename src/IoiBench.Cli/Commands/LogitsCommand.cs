@@ -33,8 +33,8 @@ internal static class LogitsCommand
         command.SetAction(parse =>
         {
             var prompts = CommonOptions.ReadTexts(parse.GetValue(prompt), "--prompt", parse.GetValue(input));
-            var loaded = ModelDirectory.Load(parse.GetValue(model)!, parse.GetValue(basis));
-            using var transformer = Transformers.On(parse.GetValue(device), loaded.Model.Weights);
+            var loaded = ModelDirectory.Load(CommonOptions.ModelDirectory(parse, model), basis.Get(parse));
+            using var transformer = Transformers.On(device.Get(parse), loaded.Model.Weights);
             int topN = Math.Min(parse.GetValue(top), loaded.Model.Config.VocabSize);
             bool withBos = parse.GetValue(prependBos);
 
@@ -48,7 +48,7 @@ internal static class LogitsCommand
 
             foreach (var (r, index) in results.Select((r, i) => (r, i)))
             {
-                if (parse.GetValue(format) == OutputFormat.Json)
+                if (format.Get(parse) == OutputFormat.Json)
                 {
                     stdout.WriteLine(CommonOptions.JsonLine(json =>
                     {

@@ -24,7 +24,7 @@ internal static class PromptsCommand
         dataset.AddTo(command);
         command.SetAction(parse =>
         {
-            string directory = parse.GetValue(model)!;
+            string directory = CommonOptions.ModelDirectory(parse, model);
             if (!Directory.Exists(directory)) throw new InvalidInputException($"{directory}: model directory not found.");
             var examples = dataset.Generate(parse, TokenizerLoader.Load(directory));
 
@@ -32,7 +32,7 @@ internal static class PromptsCommand
             var splits = parse.GetValue(split) is { } only ? [Enum.Parse<DatasetSplit>(only, ignoreCase: true)] : Enum.GetValues<DatasetSplit>();
             foreach (var s in splits)
                 foreach (var (example, index) in examples.Split(s).Select((e, i) => (e, i)))
-                    text.AppendLine(parse.GetValue(format) == OutputFormat.Json ? JsonLine(s, index, example) : TextLine(s, index, example));
+                    text.AppendLine(format.Get(parse) == OutputFormat.Json ? JsonLine(s, index, example) : TextLine(s, index, example));
 
             if (parse.GetValue(output) is { } path) AtomicFile.WriteAllText(path, text.ToString());
             else stdout.Write(text.ToString());

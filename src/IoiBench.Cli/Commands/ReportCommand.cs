@@ -11,7 +11,7 @@ internal static class ReportCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var run = new Argument<string>("run") { Description = "Run directory (results/RUN-ID)" };
+        var run = new Argument<string>("run") { Description = "Run directory (runs/RUN-ID)" };
         var columns = CommonOptions.LeaderboardColumns();
         var command = new Command("report", "Rewrite a run's leaderboard.md, report.html and CSVs from its run.json") { run, columns };
         command.SetAction(parse =>

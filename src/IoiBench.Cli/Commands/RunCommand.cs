@@ -5,7 +5,7 @@ namespace IoiBench.Cli.Commands;
 
 /// <summary>
 /// <c>ioibench run</c>: the whole benchmark (<see cref="BenchmarkRun"/>) — prompts, activations, supervised
-/// dictionaries, the SAE sweep, selection, edits and readouts — writing <c>results/RUN-ID/</c>; resumable.
+/// dictionaries, the SAE sweep, selection, edits and readouts — writing <c>runs/RUN-ID/</c>; resumable.
 /// </summary>
 internal static class RunCommand
 {
@@ -13,14 +13,14 @@ internal static class RunCommand
     {
         var siteOptions = new SiteOptions("SAEs train and GPT-2 runs (activations, selection, edits, pathology)");
         var preset = CommonOptions.Preset("quick");
-        var output = new Option<string?>("--output") { Description = "Run directory (default: results/RUN-ID, RUN-ID = MODEL-PRESET, 'embedded' for the embedded model)" };
+        var output = new Option<string?>("--output") { Description = "Run directory (default: runs/RUN-ID, RUN-ID = MODEL-PRESET, 'embedded' for the embedded model)" };
         var selection = new Option<string>("--selection") { Description = "validation (default) or oracle (select SAEs on the test split, as the reference did)", DefaultValueFactory = _ => "validation" }
             .AcceptingOnly("validation", "oracle");
         var columns = CommonOptions.LeaderboardColumns();
         var pathologyPrompts = CommonOptions.Number("--pathology-prompts", "Test prompts for the error pathology (two forward passes per node and method)",
             fallback: 500, minimum: 1);
         var probeTrain = CommonOptions.Number("--probe-train", "Train prompts the probes are fitted on (every test prompt scores them)", fallback: 5000, minimum: 1);
-        var command = new Command("run", "Run the benchmark end to end and write results/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
+        var command = new Command("run", "Run the benchmark end to end and write runs/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
             { preset, output, selection, columns, pathologyPrompts, probeTrain };
         siteOptions.AddTo(command);
         command.SetAction(parse =>
@@ -30,7 +30,7 @@ internal static class RunCommand
             string presetPath = Defaults.PresetPath(parse.GetValue(preset)!);
             bool embedded = Path.GetFullPath(source.ModelDirectory) == Path.GetFullPath(Defaults.EmbeddedModel);
             string runId = $"{(embedded ? "embedded" : source.ModelName)}-{Path.GetFileNameWithoutExtension(presetPath)}";
-            string directory = Defaults.Writable(parse.GetValue(output) ?? Path.Combine("results", runId), "--output");
+            string directory = Defaults.Writable(parse.GetValue(output) ?? Path.Combine("runs", runId), "--output");
             var options = new BenchmarkOptions(source, presetPath, directory, runId)
             {
                 OracleSelection = parse.GetValue(selection) == "oracle",
@@ -46,8 +46,30 @@ internal static class RunCommand
                 foreach (var r in section.Where(r => r.Method != "counterfactual patch").OrderByDescending(r => r.EditAccuracy.Mean))
                     stdout.WriteLine($"{r.CrossSection,-22} {r.Method,-12} {r.Variant,-8} {r.EditAccuracy.Mean,9:F3} {r.WeightRemoved.Mean,9:F3}");
             stdout.WriteLine($"wrote {directory}/leaderboard.md, report.html, run.json and CSVs in {clock.Elapsed.TotalMinutes:F1} min");
+            if (embedded) CompareWithReference(results, runId, stdout);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A run on the embedded model against the committed reference run of the same id (bundled as reference/RUN-ID):
+    /// the largest difference per metric, so a user sees at once whether their machine reproduces it.
+    /// </summary>
+    private static void CompareWithReference(RunResults run, string runId, TextWriter stdout)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "reference", runId, "run.json");
+        if (!File.Exists(path)) return;
+        var reference = RunJson.Read(path);
+        string where = $"results/{runId}";
+        if (RunComparison.Incomparable(run, reference) is { } reason)
+        {
+            stdout.WriteLine($"not compared with the reference run {where}: {reason}.");
+            return;
+        }
+        stdout.WriteLine($"compared with the reference run {where} (float rounding differs between CPUs; docs/reproducibility.md):");
+        foreach (var d in RunComparison.Largest(run, reference))
+            stdout.WriteLine($"  {d.Metric,-30} largest difference {d.Largest,8:F4}  ({d.Where}; {d.Rows} rows)");
+        stdout.WriteLine($"  {"selections",-30} {RunComparison.OtherSelections(run, reference)} of {run.Selections.Count} chose another SAE or checkpoint");
     }
 }

@@ -11,10 +11,10 @@ namespace IoiBench.Cli.Commands;
 /// </summary>
 internal sealed class SiteOptions(string deviceWork)
 {
-    public Option<string> Model { get; } = CommonOptions.Model();
+    public Option<string?> Model { get; } = CommonOptions.Model();
     public Option<string?> Sites { get; } = CommonOptions.Sites();
-    public Option<ModelBasis> Basis { get; } = CommonOptions.Basis(ModelBasis.Processed);
-    public Option<ComputeDevice> Device { get; } = CommonOptions.Device(deviceWork);
+    public ChoiceOption<ModelBasis> Basis { get; } = CommonOptions.Basis(ModelBasis.Processed);
+    public ChoiceOption<ComputeDevice> Device { get; } = CommonOptions.Device(deviceWork);
     public Option<string?> Cache { get; } = CommonOptions.Cache();
     public DatasetArguments Dataset { get; } = new();
 
@@ -27,9 +27,9 @@ internal sealed class SiteOptions(string deviceWork)
     /// <summary>The parsed options as the library's <see cref="SiteSource"/>.</summary>
     public SiteSource Source(ParseResult parse)
     {
-        string model = parse.GetValue(Model)!;
+        string model = CommonOptions.ModelDirectory(parse, Model);
         return new SiteSource(model, parse.GetValue(Sites) ?? Path.Combine(model, "sites.yaml"), Dataset.PromptsDirectory(parse),
-            Dataset.Options(parse), parse.GetValue(Basis), parse.GetValue(Device), parse.GetValue(Cache) ?? ActivationCache.DefaultDirectory);
+            Dataset.Options(parse), Basis.Get(parse), Device.Get(parse), parse.GetValue(Cache) ?? ActivationCache.DefaultDirectory);
     }
 
     /// <summary>The site data of the parsed options (see <see cref="SiteInputs.Load"/>).</summary>

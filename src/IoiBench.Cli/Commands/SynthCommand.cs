@@ -27,7 +27,7 @@ internal static class SynthCommand
             List<SyntheticRecovery.Result> results;
             using (var progress = new ConsoleProgress(stderr)) results = SyntheticRecovery.Run(recipe, setting, progress);
 
-            bool json = parse.GetValue(format) == OutputFormat.Json;
+            bool json = format.Get(parse) == OutputFormat.Json;
             if (!json)
                 stdout.WriteLine($"{setting.Features} features in {setting.Dimension} dimensions, {setting.MeanActive:0.#} active per sample on average, {setting.Samples} samples; preset {recipe.Name}");
             if (!json) stdout.WriteLine($"{"variant",-8} {"sae",-16} {"mmcs",6} {"EV",6} {"L0",6} {"dead",6}");

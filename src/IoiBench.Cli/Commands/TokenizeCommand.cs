@@ -16,13 +16,13 @@ internal static class TokenizeCommand
         var command = new Command("tokenize", "Print the token ids of texts") { model, text, input, prependBos, format };
         command.SetAction(parse =>
         {
-            string directory = parse.GetValue(model)!;
+            string directory = CommonOptions.ModelDirectory(parse, model);
             if (!Directory.Exists(directory)) throw new InvalidInputException($"{directory}: model directory not found.");
             var tokenizer = TokenizerLoader.Load(directory);
             foreach (string t in CommonOptions.ReadTexts(parse.GetValue(text), "--text", parse.GetValue(input)))
             {
                 int[] ids = PromptBatches.Encode(tokenizer, t, parse.GetValue(prependBos));
-                stdout.WriteLine(parse.GetValue(format) == OutputFormat.Json
+                stdout.WriteLine(format.Get(parse) == OutputFormat.Json
                     ? CommonOptions.JsonLine(json => CommonOptions.WriteIds(json, ids))
                     : string.Join(' ', ids.Select(id => $"{id}:{Quote(tokenizer.Decode([id]))}")));
             }

@@ -24,9 +24,9 @@ internal static class TrainCommand
             {
                 using var site = siteOptions.Load(parse, progress);
                 outputDirectory = Defaults.Writable(parse.GetValue(output) ?? Path.Combine("saes", $"{site.ModelName}-{recipe.Name}"), "--output");
-                results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress, device: parse.GetValue(siteOptions.Device));
+                results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress, device: siteOptions.Device.Get(parse));
             }
-            bool json = parse.GetValue(format) == OutputFormat.Json;
+            bool json = format.Get(parse) == OutputFormat.Json;
             if (!json) stdout.WriteLine($"{"node",-16} {"sae",-16} {"EV",7} {"L0",6} {"dead",6}   (test split; dead = fraction of latents silent in the last epoch)");
             foreach (var r in results)
             {

@@ -52,7 +52,7 @@ public sealed class ProbingBenchmark(IoiDataset dataset, SiteActivations train, 
         {
             var scope = scopes[i];
             results[i] = Probe(scope.Kind, scope.Name, scope.Nodes, scope.Attribute, n);
-            progress?.Report(new ProgressUpdate("probing", Interlocked.Increment(ref done), scopes.Count, $"{scope.Name} {scope.Attribute}"));
+            progress?.Report(new ProgressUpdate("probing", Interlocked.Increment(ref done), scopes.Count, $"{scope.Name} {scope.Attribute.ToString().ToUpperInvariant()}"));
         });
         // A one-node cross-section is its node.
         var all = results.SelectMany(r => r).ToList();

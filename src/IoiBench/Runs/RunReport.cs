@@ -3,7 +3,7 @@ using IoiBench.IO;
 namespace IoiBench.Runs;
 
 /// <summary>
-/// Writes a run's results under <c>results/RUN-ID/</c>: <c>run.json</c> (everything, versioned), the CSVs
+/// Writes a run's results under <c>runs/RUN-ID/</c>: <c>run.json</c> (everything, versioned), the CSVs
 /// (<c>edits.csv</c>, <c>selections.csv</c>, <c>pathology.csv</c>, <c>probes.csv</c>, <c>recovery.csv</c>),
 /// <c>leaderboard.md</c> and <c>report.html</c>. Every file is written atomically, run.json last.
 /// </summary>

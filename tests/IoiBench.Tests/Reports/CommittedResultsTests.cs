@@ -1,0 +1,36 @@
+using IoiBench.Reports;
+using IoiBench.Runs;
+
+namespace IoiBench.Tests.Reports;
+
+/// <summary>The committed reference run: its files are what the code as it stands writes from its run.json, and its report reads in a browser.</summary>
+public class CommittedResultsTests
+{
+    private static readonly string Run = Path.Combine(TestPaths.RepoRoot, "results", "embedded-quick");
+
+    [Fact]
+    public void EveryCommittedFileIsWhatTheCodeWritesFromTheRunsJson()
+    {
+        using var dir = new TestPaths.TempDirectory();
+        RunReport.Write(dir.Path, RunJson.Read(Run));
+        foreach (string file in Directory.GetFiles(dir.Path).Select(Path.GetFileName)!)
+            Assert.True(File.ReadAllText(Path.Combine(Run, file!)) == File.ReadAllText(Path.Combine(dir.Path, file!)),
+                $"results/embedded-quick/{file} differs from what 'ioibench report results/embedded-quick' writes now: regenerate the run.");
+    }
+
+    [ChromiumFact]
+    public async Task TheReportOpensInChromiumWithoutErrorsAndDrawsEveryPlot()
+    {
+        var page = await HeadlessChromium.Render(Path.Combine(Run, "report.html"), "embedded-quick-report");
+        Assert.Empty(page.Errors);
+        Assert.NotEmpty(page.Svgs);
+        Assert.All(page.Svgs, svg =>
+        {
+            Assert.True(svg.Area > 10_000, $"plot '{svg.Title}' is laid out at {svg.Area:F0} px²");
+            Assert.True(svg.Marks > 5, $"plot '{svg.Title}' draws {svg.Marks} marks");
+        });
+        Assert.Contains(page.Svgs, svg => svg.Title.StartsWith("Interpretation-agnostic"));
+        Assert.Contains(page.Svgs, svg => svg.Title.StartsWith("Interpretation-aware"));
+        Assert.True(new FileInfo(page.Screenshot).Length > 10_000);
+    }
+}
