@@ -49,10 +49,23 @@ public static class Program
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
-        catch (InvalidInputException e)
+        catch (Exception e)
         {
-            stderr.WriteLine($"ioibench: error: {e.Message}");
+            stderr.WriteLine(ErrorLine(e is AggregateException aggregate ? IoiBench.Numerics.ParallelJobs.Unwrap(aggregate) : e));
+            if (Environment.GetEnvironmentVariable("IOIBENCH_DEBUG") == "1") stderr.WriteLine(e);
             return 2;
         }
     }
+
+    /// <summary>
+    /// The one line an error prints: bad input and I/O failures (whose messages name the file) as they are, anything
+    /// else as an internal error. Results already written stay valid: every file is written atomically.
+    /// </summary>
+    internal static string ErrorLine(Exception e) => e switch
+    {
+        InvalidInputException => $"ioibench: error: {e.Message}",
+        IOException or UnauthorizedAccessException => $"ioibench: error: {e.Message}",
+        OutOfMemoryException => "ioibench: error: out of memory; use smaller splits (--train, --validation, --test) or a machine with more memory.",
+        _ => $"ioibench: internal error: {e.GetType().Name}: {e.Message} (IOIBENCH_DEBUG=1 prints the stack trace)",
+    };
 }

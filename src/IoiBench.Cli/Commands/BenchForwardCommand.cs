@@ -83,20 +83,20 @@ internal static class BenchForwardCommand
                 {
                     j.WriteString("model", modelName);
                     j.WriteString("device", deviceName);
-                    j.WriteNumber("batch", b);
-                    j.WriteNumber("seq_len", t);
-                    j.WriteNumber("batches", timedBatches);
-                    j.WriteNumber("median_ms", msPerBatch);
-                    j.WriteNumber("min_ms", full.Min);
-                    j.WriteNumber("max_ms", full.Max);
-                    j.WriteNumber("gflops", gflops);
-                    j.WriteNumber("prompts_per_second", promptsPerSecond);
-                    j.WriteNumber("last_layer_start_median_ms", fromLast.Median);
-                    j.WriteNumber("ms_per_layer", msPerLayer);
+                    j.Number("batch", b);
+                    j.Number("seq_len", t);
+                    j.Number("batches", timedBatches);
+                    j.Number("median_ms", msPerBatch);
+                    j.Number("min_ms", full.Min);
+                    j.Number("max_ms", full.Max);
+                    j.Number("gflops", gflops);
+                    j.Number("prompts_per_second", promptsPerSecond);
+                    j.Number("last_layer_start_median_ms", fromLast.Median);
+                    j.Number("ms_per_layer", msPerLayer);
                     if (gpt2Small)
                     {
-                        j.WriteNumber("makelov2024_ld_projected_seconds", projectedSeconds);
-                        j.WriteNumber("makelov2024_ld_full_passes_projected_seconds", fullPassSeconds);
+                        j.Number("makelov2024_ld_projected_seconds", projectedSeconds);
+                        j.Number("makelov2024_ld_full_passes_projected_seconds", fullPassSeconds);
                     }
                 }));
             else

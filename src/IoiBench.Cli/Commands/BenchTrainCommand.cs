@@ -69,14 +69,14 @@ internal static class BenchTrainCommand
                 {
                     j.WriteString("preset", recipe.Name);
                     j.WriteString("device", device.Get(parse).ToString().ToLowerInvariant());
-                    j.WriteNumber("saes", saes);
-                    j.WriteNumber("examples", n);
-                    j.WriteNumber("epochs", runEpochs);
-                    j.WriteNumber("seconds", seconds);
-                    j.WriteNumber("training_seconds", training);
-                    j.WriteNumber("saving_seconds", timings.Saving.Elapsed.TotalSeconds);
-                    j.WriteNumber("finishing_seconds", timings.Finishing.Elapsed.TotalSeconds);
-                    j.WriteNumber("projected_seconds", projected);
+                    j.Number("saes", saes);
+                    j.Number("examples", n);
+                    j.Number("epochs", runEpochs);
+                    j.Number("seconds", seconds);
+                    j.Number("training_seconds", training);
+                    j.Number("saving_seconds", timings.Saving.Elapsed.TotalSeconds);
+                    j.Number("finishing_seconds", timings.Finishing.Elapsed.TotalSeconds);
+                    j.Number("projected_seconds", projected);
                 }));
             else
             {

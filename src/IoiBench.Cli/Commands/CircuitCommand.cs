@@ -32,7 +32,7 @@ internal static class CircuitCommand
             string? plotPath = parse.GetValue(plot) is { } plotOption ? Defaults.Writable(plotOption, "--plot") : null;
             var loaded = ModelDirectory.Load(directory, basis.Get(parse));
             using var transformer = Transformers.On(device.Get(parse), loaded.Model.Weights);
-            var prompts = dataset.Generate(parse, loaded.Tokenizer).Split(DatasetArguments.ParseSplit(parse.GetValue(split)!))
+            var prompts = dataset.Generate(parse, loaded.Tokenizer, loaded.Model.Config.NPositions).Split(DatasetArguments.ParseSplit(parse.GetValue(split)!))
                 .Take(parse.GetValue(count)).Select(e => e.Clean).ToList();
             if (prompts.Count == 0) throw new InvalidInputException($"the {parse.GetValue(split)} split is empty.");
             CircuitAnalysis.Result result;
@@ -53,12 +53,12 @@ internal static class CircuitCommand
                         json.WriteString("head", h.Head.ToString());
                         if (h.Class is null) json.WriteNull("class"); else json.WriteString("class", h.Class);
                         json.WriteStartObject("logit_diff_drop");
-                        foreach (var s in scopes) json.WriteNumber(s.Name(), h.LogitDiffDrop[s]);
+                        foreach (var s in scopes) json.Number(s.Name(), h.LogitDiffDrop[s]);
                         json.WriteEndObject();
                         json.WriteStartObject("attention");
-                        json.WriteNumber("end_to_io", h.Attention.EndToIo); json.WriteNumber("end_to_s1", h.Attention.EndToS1);
-                        json.WriteNumber("end_to_s2", h.Attention.EndToS2); json.WriteNumber("s2_to_s1", h.Attention.S2ToS1);
-                        json.WriteNumber("s2_to_s1+1", h.Attention.S2ToS1Plus1);
+                        json.Number("end_to_io", h.Attention.EndToIo); json.Number("end_to_s1", h.Attention.EndToS1);
+                        json.Number("end_to_s2", h.Attention.EndToS2); json.Number("s2_to_s1", h.Attention.S2ToS1);
+                        json.Number("s2_to_s1+1", h.Attention.S2ToS1Plus1);
                         json.WriteEndObject();
                     }));
                 return 0;

@@ -109,8 +109,9 @@ internal static class CommonOptions
     /// <summary>A model's name for files and reports: its directory's name.</summary>
     public static string ModelName(string modelDirectory) => Path.GetFileName(Path.GetFullPath(modelDirectory).TrimEnd(Path.DirectorySeparatorChar));
 
-    public static IoiBench.Sites.SitesFile LoadSites(string? sitesPath, string modelDirectory) =>
-        IoiBench.Sites.SitesFile.Load(sitesPath ?? Path.Combine(modelDirectory, "sites.yaml"));
+    /// <summary>The sites file (default: the model directory's sites.yaml), checked against the model.</summary>
+    public static IoiBench.Sites.SitesFile LoadSites(string? sitesPath, LoadedModel model) =>
+        IoiBench.Sites.SitesFile.Load(sitesPath ?? Path.Combine(model.Directory, "sites.yaml"), model.Model.Config);
 
     public static IoiBench.Activations.ActivationCache OpenCache(string? cacheDirectory) =>
         new(Path.Combine(cacheDirectory ?? IoiBench.Activations.ActivationCache.DefaultDirectory, "activations"));
@@ -156,6 +157,13 @@ internal static class CommonOptions
             json.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>A number field; NaN and infinities are written as null (JSON has no number for them; text output prints "NaN").</summary>
+    public static void Number(this Utf8JsonWriter json, string name, double value)
+    {
+        if (double.IsFinite(value)) json.WriteNumber(name, value);
+        else json.WriteNull(name);
     }
 
     public static void WriteIds(Utf8JsonWriter json, IEnumerable<int> ids)

@@ -23,8 +23,9 @@ internal sealed class DatasetArguments
 
     public string PromptsDirectory(ParseResult parse) => parse.GetValue(_prompts) ?? Defaults.PromptsDirectory;
 
-    public IoiDataset Generate(ParseResult parse, ITokenizer tokenizer) =>
-        IoiDataset.Generate(PromptLibrary.Load(PromptsDirectory(parse)), tokenizer, Options(parse));
+    /// <summary>The dataset, its templates checked against the model's context when given.</summary>
+    public IoiDataset Generate(ParseResult parse, ITokenizer tokenizer, int? contextLength) =>
+        IoiDataset.Generate(PromptLibrary.Load(PromptsDirectory(parse)), tokenizer, Options(parse), contextLength);
 
     public static Option<string> Split(string description) => new Option<string>("--split")
     {

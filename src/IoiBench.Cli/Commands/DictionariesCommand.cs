@@ -45,11 +45,11 @@ internal static class DictionariesCommand
                     stdout.WriteLine(CommonOptions.JsonLine(j =>
                     {
                         j.WriteString("node", node.ToString());
-                        j.WriteNumber("explained_variance", quality.ExplainedVariance);
-                        j.WriteNumber("mse", quality.Mse);
-                        j.WriteNumber("cosine", quality.Cosine);
+                        j.Number("explained_variance", quality.ExplainedVariance);
+                        j.Number("mse", quality.Mse);
+                        j.Number("cosine", quality.Cosine);
                         j.WriteStartObject("mean_weight");
-                        foreach (var (attribute, w) in weights) j.WriteNumber(attribute.ToString().ToLowerInvariant(), w);
+                        foreach (var (attribute, w) in weights) j.Number(attribute.ToString().ToLowerInvariant(), w);
                         j.WriteEndObject();
                     }));
                 else

@@ -21,10 +21,10 @@ internal static class ExtractCommand
         command.SetAction(parse =>
         {
             string directory = CommonOptions.ModelDirectory(parse, model);
-            var sitesFile = CommonOptions.LoadSites(parse.GetValue(sites), directory);
             var loaded = ModelDirectory.Load(directory, basis.Get(parse));
+            var sitesFile = CommonOptions.LoadSites(parse.GetValue(sites), loaded);
             using var transformer = Transformers.On(device.Get(parse), loaded.Model.Weights);
-            var examples = dataset.Generate(parse, loaded.Tokenizer);
+            var examples = dataset.Generate(parse, loaded.Tokenizer, loaded.Model.Config.NPositions);
             var activationCache = CommonOptions.OpenCache(parse.GetValue(cache));
             ActivationCache.Result result;
             using (var progress = new ConsoleProgress(stderr))

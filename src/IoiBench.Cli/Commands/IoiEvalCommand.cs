@@ -22,7 +22,7 @@ internal static class IoiEvalCommand
         {
             var loaded = ModelDirectory.Load(CommonOptions.ModelDirectory(parse, model), basis.Get(parse));
             using var transformer = Transformers.On(device.Get(parse), loaded.Model.Weights);
-            var prompts = dataset.Generate(parse, loaded.Tokenizer).Split(DatasetArguments.ParseSplit(parse.GetValue(split)!)).Select(e => e.Clean).ToList();
+            var prompts = dataset.Generate(parse, loaded.Tokenizer, loaded.Model.Config.NPositions).Split(DatasetArguments.ParseSplit(parse.GetValue(split)!)).Select(e => e.Clean).ToList();
             if (prompts.Count == 0) throw new InvalidInputException($"the {parse.GetValue(split)} split is empty.");
             var heads = (parse.GetValue(ablate) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(HeadRef.Parse).ToList();
             IoiMetrics clean;
@@ -43,16 +43,16 @@ internal static class IoiEvalCommand
             {
                 stdout.WriteLine(CommonOptions.JsonLine(json =>
                 {
-                    json.WriteNumber("accuracy", reported.Accuracy);
-                    json.WriteNumber("top1_accuracy", reported.Top1Accuracy);
-                    json.WriteNumber("logit_diff", reported.LogitDiff);
-                    json.WriteNumber("n_prompts", reported.Prompts);
+                    json.Number("accuracy", reported.Accuracy);
+                    json.Number("top1_accuracy", reported.Top1Accuracy);
+                    json.Number("logit_diff", reported.LogitDiff);
+                    json.Number("n_prompts", reported.Prompts);
                     if (ablated is null) return;
                     json.WriteStartArray("ablated_heads");
                     foreach (var h in heads) json.WriteStringValue(h.ToString());
                     json.WriteEndArray();
-                    json.WriteNumber("clean_logit_diff", clean.LogitDiff);
-                    json.WriteNumber("logit_diff_drop", clean.LogitDiff - ablated.LogitDiff);
+                    json.Number("clean_logit_diff", clean.LogitDiff);
+                    json.Number("logit_diff_drop", clean.LogitDiff - ablated.LogitDiff);
                 }));
                 return 0;
             }

@@ -57,13 +57,13 @@ internal static class LogitsCommand
                         foreach (var (id, logit) in r.Top)
                         {
                             json.WriteStartObject();
-                            json.WriteNumber("id", id);
+                            json.Number("id", id);
                             json.WriteString("token", loaded.Tokenizer.Decode([id]));
-                            json.WriteNumber("logit", logit);
+                            json.Number("logit", logit);
                             json.WriteEndObject();
                         }
                         json.WriteEndArray();
-                        json.WriteNumber("logsumexp", r.LogSumExp);
+                        json.Number("logsumexp", r.LogSumExp);
                     }));
                     continue;
                 }

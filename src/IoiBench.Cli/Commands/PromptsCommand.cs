@@ -26,7 +26,7 @@ internal static class PromptsCommand
         {
             string directory = CommonOptions.ModelDirectory(parse, model);
             if (!Directory.Exists(directory)) throw new InvalidInputException($"{directory}: model directory not found.");
-            var examples = dataset.Generate(parse, TokenizerLoader.Load(directory));
+            var examples = dataset.Generate(parse, TokenizerLoader.Load(directory), IoiBench.Model.Gpt2Config.Load(Path.Combine(directory, "config.json")).NPositions);
 
             var text = new StringBuilder();
             var splits = parse.GetValue(split) is { } only ? [Enum.Parse<DatasetSplit>(only, ignoreCase: true)] : Enum.GetValues<DatasetSplit>();
@@ -50,7 +50,7 @@ internal static class PromptsCommand
     private static string JsonLine(DatasetSplit split, int index, IoiExample example) => CommonOptions.JsonLine(json =>
     {
         json.WriteString("split", split.ToString().ToLowerInvariant());
-        json.WriteNumber("index", index);
+        json.Number("index", index);
         WritePrompt(json, example.Clean);
         json.WriteStartObject("counterfactuals");
         foreach (var attribute in Enum.GetValues<IoiAttribute>())
@@ -71,11 +71,11 @@ internal static class PromptsCommand
         json.WriteString("s", prompt.Prompt.S);
         CommonOptions.WriteIds(json, prompt.Ids);
         json.WriteStartObject("positions");
-        foreach (var position in Enum.GetValues<SemanticPosition>()) json.WriteNumber(position.Name(), prompt.Positions[position]);
+        foreach (var position in Enum.GetValues<SemanticPosition>()) json.Number(position.Name(), prompt.Positions[position]);
         json.WriteEndObject();
         json.WriteStartObject("answer");
-        json.WriteNumber("io", prompt.IoToken);
-        json.WriteNumber("s", prompt.SToken);
+        json.Number("io", prompt.IoToken);
+        json.Number("s", prompt.SToken);
         json.WriteEndObject();
     }
 }

@@ -38,10 +38,10 @@ internal static class SynthCommand
                     {
                         j.WriteString("variant", r.Spec.Variant);
                         j.WriteString("sae", r.Spec.Name);
-                        j.WriteNumber("mmcs", r.MeanMaxCosine);
-                        j.WriteNumber("explained_variance", r.LastEpoch.ExplainedVariance);
-                        j.WriteNumber("l0", r.LastEpoch.L0);
-                        j.WriteNumber("fraction_dead", r.LastEpoch.FractionDead);
+                        j.Number("mmcs", r.MeanMaxCosine);
+                        j.Number("explained_variance", r.LastEpoch.ExplainedVariance);
+                        j.Number("l0", r.LastEpoch.L0);
+                        j.Number("fraction_dead", r.LastEpoch.FractionDead);
                     }));
                 else
                     stdout.WriteLine($"{r.Spec.Variant,-8} {r.Spec.Name,-16} {r.MeanMaxCosine,6:F3} {r.LastEpoch.ExplainedVariance,6:F3} {r.LastEpoch.L0,6:F1} {r.LastEpoch.FractionDead,6:F2}");

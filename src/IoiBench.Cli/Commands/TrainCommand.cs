@@ -20,10 +20,12 @@ internal static class TrainCommand
 
             string outputDirectory;
             List<SaeSweep.Result> results;
+            var source = siteOptions.Source(parse);
+            outputDirectory = Defaults.Writable(parse.GetValue(output) ?? Path.Combine("saes", $"{source.ModelName}-{recipe.Name}"), "--output");
+            using var folder = IoiBench.IO.DirectoryLock.Acquire(outputDirectory);
             using (var progress = new ConsoleProgress(stderr))
             {
-                using var site = siteOptions.Load(parse, progress);
-                outputDirectory = Defaults.Writable(parse.GetValue(output) ?? Path.Combine("saes", $"{site.ModelName}-{recipe.Name}"), "--output");
+                using var site = IoiBench.Runs.SiteInputs.Load(source, progress);
                 results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress, device: siteOptions.Device.Get(parse));
             }
             bool json = format.Get(parse) == OutputFormat.Json;
@@ -35,14 +37,17 @@ internal static class TrainCommand
                     {
                         j.WriteString("node", r.Node.ToString());
                         j.WriteString("sae", r.Spec.Name);
-                        j.WriteNumber("explained_variance", r.Test.ExplainedVariance);
-                        j.WriteNumber("l0", r.TestL0);
-                        j.WriteNumber("fraction_dead", r.LastEpoch.FractionDead);
-                        j.WriteNumber("scale", r.Scale);
+                        j.Number("explained_variance", r.Test.ExplainedVariance);
+                        j.Number("l0", r.TestL0);
+                        j.Number("fraction_dead", r.LastEpoch.FractionDead);
+                        j.Number("scale", r.Scale);
                         j.WriteString("path", r.Directory);
+                        if (r.DivergedAt is { } epoch) j.WriteNumber("diverged_at_epoch", epoch);
+                        else j.WriteNull("diverged_at_epoch");
                     }));
                 else
-                    stdout.WriteLine($"{r.Node,-16} {r.Spec.Name,-16} {r.Test.ExplainedVariance,7:F3} {r.TestL0,6:F1} {r.LastEpoch.FractionDead,6:F2}");
+                    stdout.WriteLine($"{r.Node,-16} {r.Spec.Name,-16} {r.Test.ExplainedVariance,7:F3} {r.TestL0,6:F1} {r.LastEpoch.FractionDead,6:F2}" +
+                                     (r.DivergedAt is { } epoch ? $"   diverged at epoch {epoch}: its loss was not finite" : ""));
             }
             if (!json) stdout.WriteLine($"wrote {results.Count} SAEs under {outputDirectory}");
             return 0;

@@ -53,6 +53,7 @@ public sealed class ActivationCache(string directory)
             }
         }
 
+        AtomicFile.RemoveOrphans(Directory, recursive: false);
         var activations = ActivationExtractor.Extract(transformer ?? model.Model, examples, nodes, progress, $"extracting activations ({manifest.Split})");
         System.IO.Directory.CreateDirectory(Directory);
         File.Delete(manifestPath);

@@ -12,7 +12,7 @@ public sealed record SafeTensorInfo(string Name, string DType, int[] Shape, long
 /// <summary>
 /// A memory-mapped safetensors file (8-byte little-endian header length, JSON header, data section).
 /// The header is validated completely on open; any defect raises <see cref="InvalidInputException"/> naming
-/// the file and the tensor. F32, F16 and BF16 tensors read into float32.
+/// the file and the tensor. F32, F16 and BF16 tensors read into float32; a NaN or infinity in one is an error too.
 /// </summary>
 public sealed unsafe class SafeTensorsFile : IDisposable
 {
@@ -64,9 +64,20 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
         long dataStart = 8 + header.Length;
         var (tensors, metadata) = ParseHeader(path, header, fileLength - dataStart);
+        if (metadata.TryGetValue(SafeTensorsWriter.ChecksumKey, out string? checksum)) VerifyChecksum(path, dataStart, checksum);
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
         return new SafeTensorsFile(path, map, view, dataStart, tensors, metadata);
+    }
+
+    /// <summary>The data section against the SHA-256 that IoiBench wrote into the header (files from other tools have none).</summary>
+    private static void VerifyChecksum(string path, long dataStart, string expected)
+    {
+        using var stream = File.OpenRead(path);
+        stream.Seek(dataStart, SeekOrigin.Begin);
+        string actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+        if (actual != expected)
+            throw new InvalidInputException($"{path}: the data does not match the checksum in its header; the file is damaged.");
     }
 
     private static (Dictionary<string, SafeTensorInfo>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
@@ -170,6 +181,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 for (int i = 0; i < count; i++) wide[i] = (uint)bits[i] << 16;
                 break;
         }
+        if (FiniteValues.FirstNonFinite(destination) is { } bad)
+            throw new InvalidInputException($"{Path}: tensor '{name}' holds {destination[bad]} at flat index {bad}; IoiBench reads finite numbers only.");
         return result;
     }
 

@@ -4,13 +4,25 @@ using IoiBench.Numerics;
 
 namespace IoiBench.IO;
 
-/// <summary>Writes float32 tensors as a safetensors file (tensors sorted by name, header padded to 8 bytes), atomically.</summary>
+/// <summary>
+/// Writes float32 tensors as a safetensors file (tensors sorted by name, header padded to 8 bytes), atomically. The
+/// header's metadata carries <see cref="ChecksumKey"/>, the SHA-256 of the data section, so that a damaged file is
+/// found when it is read (<see cref="SafeTensorsFile.Open"/>); other tools ignore the entry.
+/// </summary>
 public static class SafeTensorsWriter
 {
+    public const string ChecksumKey = "ioibench_data_sha256";
+
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var names = tensors.Keys.Order(StringComparer.Ordinal).ToList();
-        byte[] json = Header(names, tensors, metadata);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (string name in names) hash.AppendData(MemoryMarshal.AsBytes(tensors[name].Span));
+        var withChecksum = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
+        {
+            [ChecksumKey] = Convert.ToHexStringLower(hash.GetHashAndReset()),
+        };
+        byte[] json = Header(names, tensors, withChecksum);
         int padded = (json.Length + 7) / 8 * 8;
 
         AtomicFile.Write(path, stream =>

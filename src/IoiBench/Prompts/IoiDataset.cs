@@ -52,9 +52,22 @@ public sealed class IoiDataset
     /// <summary>Identifies the prompts (library contents, options) in cache keys.</summary>
     public string Hash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{Library.ContentHash}|{Options}")));
 
-    public static IoiDataset Generate(PromptLibrary library, ITokenizer tokenizer, DatasetOptions options)
+    /// <summary>
+    /// What one example (a prompt and its three counterfactuals, tokenized) may take in memory: about 1 KB measured on the
+    /// embedded model, doubled for the generator's working set.
+    /// </summary>
+    public const long BytesPerExample = 2048;
+
+    /// <summary>
+    /// The splits of <paramref name="options"/>; with <paramref name="contextLength"/>, every template must fit the
+    /// model's context. A dataset that could not fit in this machine's memory is refused before any is drawn.
+    /// </summary>
+    public static IoiDataset Generate(PromptLibrary library, ITokenizer tokenizer, DatasetOptions options, int? contextLength = null)
     {
-        library.CheckSingleTokens(tokenizer);
+        long examples = (long)options.Train + options.Validation + options.Test;
+        MemoryBudget.Check(examples * BytesPerExample, $"{examples:N0} prompts (train {options.Train:N0}, validation {options.Validation:N0}, " +
+                                                       $"test {options.Test:N0})");
+        library.CheckSingleTokens(tokenizer, contextLength);
         var used = new HashSet<string>(StringComparer.Ordinal);
         var splits = Enum.GetValues<DatasetSplit>()
             .Select(split => GenerateSplit(library, tokenizer, options, split, used))

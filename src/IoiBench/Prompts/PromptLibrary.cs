@@ -90,7 +90,11 @@ public sealed class PromptLibrary
     /// Checks that every name, object and place is one token (with its leading space) for <paramref name="tokenizer"/>,
     /// and that every template tokenizes; the error names the word, its list and its file.
     /// </summary>
-    public void CheckSingleTokens(ITokenizer tokenizer)
+    /// <summary>
+    /// Checks that every word is one token with its leading space and, when <paramref name="contextLength"/> is given,
+    /// that every template's prompts (BOS included) fit the model's context; errors name the file and the word or template.
+    /// </summary>
+    public void CheckSingleTokens(ITokenizer tokenizer, int? contextLength = null)
     {
         foreach (var (words, key, file) in new[] { (Names, "names", NamesFile), (Objects, "objects", ObjectsFile), (Places, "places", PlacesFile) })
             foreach (string word in words)
@@ -104,11 +108,16 @@ public sealed class PromptLibrary
             }
         foreach (var template in Templates)
         {
-            try { tokenizer.Encode(template.Fill(Names[0], Names[1], Names[1], Places[0], Objects[0])); }
+            int tokens;
+            try { tokens = tokenizer.EncodeWithBos(template.Fill(Names[0], Names[1], Names[1], Places[0], Objects[0])).Length; }
             catch (InvalidInputException e)
             {
                 throw new InvalidInputException($"{System.IO.Path.Combine(Directory, TemplatesFile)}: template '{template.Id}' cannot be tokenized: {e.Message}", e);
             }
+            // Every word is one token, so every prompt of a template has its length.
+            if (tokens > contextLength)
+                throw new InvalidInputException($"{System.IO.Path.Combine(Directory, TemplatesFile)}: template '{template.Id}' makes prompts of {tokens} tokens " +
+                                                $"with BOS; the model takes at most {contextLength}.");
         }
     }
 

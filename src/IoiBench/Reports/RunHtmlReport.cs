@@ -40,6 +40,9 @@ public static class RunHtmlReport
         RecoverySection(html, run);
         SelectionPlots(html, run);
         DrillDown(html, run);
+        if (run.Excluded.Count > 0)
+            html.AppendLine("<h2>Excluded SAEs</h2><ul>" + string.Concat(run.Excluded.Select(x =>
+                $"<li>{E(x.Node)}, {E(x.Variant)} {E(x.Sae == "*" ? "(all)" : x.Sae)}: {E(x.Reason)}</li>")) + "</ul>");
         html.AppendLine("</body></html>");
         return html.ToString();
     }

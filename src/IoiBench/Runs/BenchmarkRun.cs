@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
+using IoiBench.IO;
 using IoiBench.Prompts;
 using IoiBench.Saes;
+using IoiBench.Sites;
 
 namespace IoiBench.Runs;
 
@@ -26,14 +28,17 @@ public static class BenchmarkRun
 {
     public static RunResults Run(BenchmarkOptions options, IProgress<ProgressUpdate>? progress = null)
     {
+        Check(options);
         var recipe = TrainingPreset.Load(options.PresetPath);
+        using var folder = DirectoryLock.Acquire(options.OutputDirectory);
+        AtomicFile.RemoveOrphans(options.OutputDirectory);
         using var inputs = SiteInputs.Load(options.Source, progress);
         var validation = inputs.Split(DatasetSplit.Validation, progress);
         var sites = inputs.Sites;
 
         var sweep = SaeSweep.Run(recipe, inputs.Train, inputs.Test, Path.Combine(options.OutputDirectory, "saes"), inputs.ModelName, progress,
             device: options.Source.Device);
-        var candidates = sweep.GroupBy(r => r.Node).ToDictionary(g => g.Key, g => SaeCandidate.FromSweep(g));
+        var (candidates, excluded) = UsableCandidates(sweep, sites.Nodes);
         ulong seed = inputs.Dataset.Options.Seed;
         var editOptions = new EditOptions(OracleSelection: options.OracleSelection, Seed: seed);
         var selector = new SaeSelector(inputs.Transformer, inputs.Dataset, inputs.Train, validation, inputs.Test, candidates, editOptions);
@@ -51,8 +56,41 @@ public static class BenchmarkRun
             Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(options.PresetPath))), options.OracleSelection ? "test (oracle)" : "validation",
             typeof(BenchmarkRun).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow,
             string.Join(" and ", sweep.Select(r => r.TrainedOn).Distinct().Order()));
-        var results = new RunResults(provenance, edits, [.. selector.Selections], pathology, probes, recovery);
+        var results = new RunResults(provenance, edits, [.. selector.Selections], pathology, probes, recovery) { Excluded = excluded };
         RunReport.Write(options.OutputDirectory, results, options.Columns);
         return results;
+    }
+
+    /// <summary>The splits a run needs, checked before any work: SAEs train on train, are selected on validation (on test with the oracle rule) and scored on test.</summary>
+    private static void Check(BenchmarkOptions options)
+    {
+        var dataset = options.Source.Dataset;
+        if (dataset.Train < 1) throw new InvalidInputException("the train split is empty (--train 0); supervised dictionaries and SAEs are fitted on it.");
+        if (dataset.Test < 1) throw new InvalidInputException("the test split is empty (--test 0); every reported number is measured on it.");
+        if (dataset.Validation < 1 && !options.OracleSelection)
+            throw new InvalidInputException("the validation split is empty (--validation 0), but SAEs are selected on it; give validation prompts, " +
+                                            "or select on the test split (--selection oracle).");
+    }
+
+    /// <summary>
+    /// Every node's candidates (its SAEs' checkpoints and final SAEs), without what cannot be used: a diverged SAE keeps
+    /// only its checkpoints from before it diverged, and a variant left with no candidate at some node is dropped from
+    /// the whole run, so that every cross-section compares the same variants. Each exclusion carries its reason.
+    /// </summary>
+    internal static (Dictionary<SiteNode, List<SaeCandidate>> Candidates, List<ExcludedSae> Excluded) UsableCandidates(
+        IReadOnlyList<SaeSweep.Result> sweep, IReadOnlyList<SiteNode> nodes)
+    {
+        var excluded = sweep.Where(r => r.DivergedAt is not null).Select(r => new ExcludedSae(r.Node.ToString(), r.Spec.Variant, r.Spec.Name,
+            $"diverged at epoch {r.DivergedAt} (its loss was not finite); only its checkpoints from before then compete")).ToList();
+        var candidates = sweep.GroupBy(r => r.Node).ToDictionary(g => g.Key, g => SaeCandidate.FromSweep(g));
+        foreach (string variant in sweep.Select(r => r.Spec.Variant).Distinct().ToList())
+        {
+            var lacking = nodes.Where(n => !candidates.TryGetValue(n, out var c) || !c.Any(x => x.Variant == variant)).ToList();
+            if (lacking.Count == 0) continue;
+            excluded.Add(new ExcludedSae(string.Join(", ", lacking), variant, "*",
+                $"no usable {variant} SAE at {string.Join(", ", lacking)}: the variant is left out of the run"));
+            foreach (var list in candidates.Values) list.RemoveAll(c => c.Variant == variant);
+        }
+        return (candidates, excluded);
     }
 }

@@ -23,7 +23,18 @@ public static class Leaderboard
                       "Every column is defined in docs/metrics.md.");
         AppendTables(md, [run], columns);
         AppendDecodability(md, run);
+        AppendExcluded(md, run);
         return md.ToString();
+    }
+
+    /// <summary>The SAEs the run could not use, with their reasons.</summary>
+    private static void AppendExcluded(StringBuilder md, RunResults run)
+    {
+        if (run.Excluded.Count == 0) return;
+        md.AppendLine();
+        md.AppendLine("## Excluded SAEs");
+        md.AppendLine();
+        foreach (var x in run.Excluded) md.AppendLine($"- {x.Node}, {x.Variant} {(x.Sae == "*" ? "(all)" : x.Sae)}: {x.Reason}");
     }
 
     /// <summary>Several runs in one table per cross-section (runs must share cross-section names to line up).</summary>

@@ -13,7 +13,8 @@ namespace IoiBench.Runs;
 /// </summary>
 public static class RunJson
 {
-    public const int SchemaVersion = 2;
+    /// <summary>Version 3 added <c>excluded</c>; files of version 2 still read.</summary>
+    public const int SchemaVersion = 3;
 
     public static string Write(RunResults run)
     {
@@ -132,6 +133,13 @@ public static class RunJson
                 Number("latents_f1_over_half", r.Splitting);
                 Number("max_cosine", r.MaxCosine);
             });
+            Array("excluded", run.Excluded, x =>
+            {
+                json.WriteString("node", x.Node);
+                json.WriteString("variant", x.Variant);
+                json.WriteString("sae", x.Sae);
+                json.WriteString("reason", x.Reason);
+            });
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
@@ -147,8 +155,8 @@ public static class RunJson
             using var document = JsonDocument.Parse(File.ReadAllText(path));
             var root = document.RootElement;
             int version = root.GetProperty("schema_version").GetInt32();
-            if (version != SchemaVersion)
-                throw new InvalidInputException($"{path}: schema_version {version}; this IoiBench reads version {SchemaVersion} (rerun `ioibench run` to rewrite it).");
+            if (version is < 2 or > SchemaVersion)
+                throw new InvalidInputException($"{path}: schema_version {version}; this IoiBench reads versions 2 to {SchemaVersion} (rerun `ioibench run` to rewrite it).");
             var p = root.GetProperty("provenance");
             var provenance = new RunProvenance(S(p, "run_id"), S(p, "model"), S(p, "model_hash"), S(p, "dataset_hash"), p.GetProperty("seed").GetUInt64(),
                 S(p, "preset"), S(p, "preset_hash"), S(p, "selection"), S(p, "version"), DateTimeOffset.Parse(S(p, "finished"), CultureInfo.InvariantCulture),
@@ -168,7 +176,9 @@ public static class RunJson
                 Interval(r, "test_accuracy")));
             var recovery = Items(root, "recovery", r => new RecoveryResult(S(r, "cross_section"), Attribute(r), S(r, "variant"), S(r, "value"),
                 D(r, "best_f1"), D(r, "latents_f1_over_half"), D(r, "max_cosine")));
-            return new RunResults(provenance, edits, selections, pathology, probes, recovery);
+            var excluded = root.TryGetProperty("excluded", out _)
+                ? Items(root, "excluded", x => new ExcludedSae(S(x, "node"), S(x, "variant"), S(x, "sae"), S(x, "reason"))) : [];
+            return new RunResults(provenance, edits, selections, pathology, probes, recovery) { Excluded = excluded };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {

@@ -7,10 +7,16 @@ namespace IoiBench.Runs;
 public sealed record RunProvenance(string RunId, string Model, string ModelHash, string DatasetHash, ulong Seed, string Preset, string PresetHash,
     string Selection, string Version, DateTimeOffset Finished, string SaeTraining);
 
+/// <summary>An SAE a run could not use, and why (e.g. it diverged in training); Sae "*" stands for all of a variant's.</summary>
+public sealed record ExcludedSae(string Node, string Variant, string Sae, string Reason);
+
 /// <summary>Everything a run measured: what run.json holds and every report is drawn from.</summary>
 public sealed record RunResults(RunProvenance Provenance, IReadOnlyList<EditResult> Edits, IReadOnlyList<NodeSelection> Selections,
     IReadOnlyList<PathologyResult> Pathology, IReadOnlyList<ProbeResult> Probes, IReadOnlyList<RecoveryResult> Recovery)
 {
+    /// <summary>SAEs left out of selection, each with its reason.</summary>
+    public IReadOnlyList<ExcludedSae> Excluded { get; init; } = [];
+
     /// <summary>
     /// The representation an edit row's readouts belong to: "supervised", the SAE variant of an SAE edit, or null for
     /// the baselines (no intervention, counterfactual patch).

@@ -11,13 +11,13 @@ public sealed record SaeCandidate(string Variant, string Name, int Epoch, string
     /// <summary>The reconstruction from <see cref="Latents"/>, back in the raw scale.</summary>
     public Numerics.Tensor Reconstruction(Numerics.Tensor latents) => ActivationScale.Undo(Sae.Decode(latents), Scale);
 
-    /// <summary>Every checkpoint and the final SAE of each SAE a sweep trained for one node.</summary>
+    /// <summary>Every checkpoint and the final SAE of each SAE a sweep trained for one node (a diverged SAE: its checkpoints).</summary>
     public static List<SaeCandidate> FromSweep(IEnumerable<SaeSweep.Result> results) =>
         [.. results.SelectMany(r =>
         {
             string checkpoints = Path.Combine(r.Directory, "checkpoints");
             var directories = System.IO.Directory.Exists(checkpoints) ? System.IO.Directory.GetDirectories(checkpoints).Order(StringComparer.Ordinal).ToList() : [];
-            directories.Add(r.Directory);
+            if (r.DivergedAt is null) directories.Add(r.Directory);   // a diverged SAE has only its earlier checkpoints
             return directories.Select(directory =>
             {
                 var (sae, cfg) = SaeFile.Load(directory);

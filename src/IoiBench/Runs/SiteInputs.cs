@@ -34,11 +34,20 @@ public sealed class SiteInputs : IDisposable
 
     public string ModelName => Source.ModelName;
 
+    /// <summary>
+    /// Loads and checks everything before the first forward pass: the model, the sites against it, the prompts against
+    /// its tokenizer and context, and the activations' size against the machine's memory.
+    /// </summary>
     public static SiteInputs Load(SiteSource source, IProgress<ProgressUpdate>? progress = null)
     {
-        var sites = SitesFile.Load(source.SitesPath);
         var model = ModelDirectory.Load(source.ModelDirectory, source.Basis);
-        var dataset = IoiDataset.Generate(PromptLibrary.Load(source.PromptsDirectory), model.Tokenizer, source.Dataset);
+        var config = model.Model.Config;
+        var sites = SitesFile.Load(source.SitesPath, config);
+        var options = source.Dataset;
+        long prompts = (long)options.Train + options.Validation + options.Test;
+        MemoryBudget.Check(prompts * (IoiDataset.BytesPerExample + (long)sites.Nodes.Count * Enum.GetValues<PromptVariant>().Length * config.DHead * sizeof(float)),
+            $"the site activations of {prompts:N0} prompts at {sites.Nodes.Count} nodes");
+        var dataset = IoiDataset.Generate(PromptLibrary.Load(source.PromptsDirectory), model.Tokenizer, options, config.NPositions);
         var cache = new ActivationCache(Path.Combine(source.CacheDirectory, "activations"));
         var transformer = Transformers.On(source.Device, model.Model.Weights);
         try

@@ -84,13 +84,19 @@ public static class SaeFile
         AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), cfg.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
+    /// <summary>An SAE directory's cfg.json.</summary>
+    public static JsonObject ReadConfig(string directory)
+    {
+        string cfgPath = Path.Combine(directory, ConfigFile);
+        if (!File.Exists(cfgPath)) throw new InvalidInputException($"{cfgPath}: file not found (an SAE directory needs {ConfigFile} and {WeightsFile}).");
+        try { return JsonNode.Parse(File.ReadAllText(cfgPath)) as JsonObject ?? throw new InvalidInputException($"{cfgPath}: expected a JSON object."); }
+        catch (JsonException e) { throw new InvalidInputException($"{cfgPath}: not valid JSON ({e.Message}).", e); }
+    }
+
     public static (SparseAutoencoder Sae, JsonObject Config) Load(string directory)
     {
         string cfgPath = Path.Combine(directory, ConfigFile), weightsPath = Path.Combine(directory, WeightsFile);
-        if (!File.Exists(cfgPath)) throw new InvalidInputException($"{cfgPath}: file not found (an SAE directory needs {ConfigFile} and {WeightsFile}).");
-        JsonObject cfg;
-        try { cfg = JsonNode.Parse(File.ReadAllText(cfgPath)) as JsonObject ?? throw new InvalidInputException($"{cfgPath}: expected a JSON object."); }
-        catch (JsonException e) { throw new InvalidInputException($"{cfgPath}: not valid JSON ({e.Message}).", e); }
+        var cfg = ReadConfig(directory);
 
         int Int(JsonNode? node, string field) =>
             node is JsonValue v && v.TryGetValue(out int i) && i > 0 ? i : throw new InvalidInputException($"{cfgPath}: field '{field}' must be a positive integer.");

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using IoiBench.Activations;
 using IoiBench.Dictionaries;
 using IoiBench.Gpu;
@@ -27,14 +29,21 @@ namespace IoiBench.Saes;
 /// </summary>
 public static class SaeSweep
 {
-    /// <summary>One trained SAE; <see cref="TrainedOn"/> is "cpu", "cuda", or "unknown" for a file older than the field.</summary>
+    /// <summary>
+    /// One trained SAE; <see cref="TrainedOn"/> is "cpu", "cuda", or "unknown" for a file older than the field. An SAE
+    /// that diverged (<see cref="DivergedAt"/>: the first epoch whose loss was not finite) stopped there: it has no final
+    /// files and NaN test scores, and only its checkpoints from before that epoch can be used.
+    /// </summary>
     public sealed record Result(SiteNode Node, SaeSpec Spec, string Directory, float Scale, IReadOnlyList<EpochMetrics> History,
-        ReconstructionQuality Test, double TestL0, string TrainedOn)
+        ReconstructionQuality Test, double TestL0, string TrainedOn, int? DivergedAt = null)
     {
         public EpochMetrics LastEpoch => History[^1];
     }
 
     private const string StateFile = "training-state.safetensors", MetricsFile = "metrics.csv";
+
+    /// <summary>What a diverged SAE leaves instead of cfg.json: its fingerprint and the epoch it diverged at.</summary>
+    public const string DivergedFile = "diverged.json";
 
     public static SparseAutoencoder Create(SaeSpec spec, int dIn, int width, DeterministicRandom rng) => spec.Variant switch
     {
@@ -54,6 +63,7 @@ public static class SaeSweep
     {
         timings ??= new SweepTimings();
         using var gpu = device == ComputeDevice.Cuda ? CudaDevice.Open() : null;   // before any work: a missing GPU fails fast
+        AtomicFile.RemoveOrphans(outputDirectory);
         var nodes = train.Nodes.Select((node, index) =>
         {
             var clean = train.Get(node, PromptVariant.Clean);
@@ -96,7 +106,7 @@ public static class SaeSweep
         var started = Start(preset, job, modelName, device, report);
         if (started.Finished is { } finished) return finished;
         var pending = started.Pending!;
-        while (!pending.Run.Finished)
+        while (!pending.Run.Finished && pending.Run.DivergedAt is null)
         {
             var metrics = pending.Run.RunEpoch();
             var writing = Stopwatch.StartNew();
@@ -138,7 +148,7 @@ public static class SaeSweep
                 var writing = Stopwatch.StartNew();
                 if (members.Select((m, i) => m.Job.WantsSave(metrics[i])).Any(wants => wants)) trainer.CopyToHost();
                 var wroteState = new bool[members.Count];
-                Parallel.For(0, members.Count, i => wroteState[i] = members[i].Job.AfterEpoch(metrics[i], report));
+                ParallelJobs.For(members.Count, i => wroteState[i] = members[i].Job.AfterEpoch(metrics[i], report));
                 if (wroteState.Any(wrote => wrote)) clock.Written(writing.Elapsed);
                 timings.Saving.Stop();
             }
@@ -170,21 +180,54 @@ public static class SaeSweep
             $"blocks.{data.Node.Layer}.attn.hook_{data.Node.Hook.ToString().ToLowerInvariant()}", data.Scale)
             { TrainingFingerprint = fingerprint, TrainingDevice = device.Name() };
 
+        if (ReadDiverged(job.Directory) is { } diverged)
+        {
+            if (diverged.Fingerprint != fingerprint)
+                throw new InvalidInputException($"{job.Directory} holds an SAE trained from another preset, seed or data; give a new --output or delete it.");
+            report(options.Epochs, 0, true);
+            return new Started(Diverged(job, ReadMetrics(Path.Combine(job.Directory, MetricsFile)), diverged.TrainedOn), null);
+        }
         if (File.Exists(Path.Combine(job.Directory, SaeFile.ConfigFile)))
         {
-            var (saved, cfg) = SaeFile.Load(job.Directory);
+            var cfg = SaeFile.ReadConfig(job.Directory);
             if (cfg["ioibench"]?["training_fingerprint"]?.GetValue<string>() != fingerprint)
                 throw new InvalidInputException($"{job.Directory} holds an SAE trained from another preset, seed or data; " +
                                                 "give a new --output or delete it.");
-            report(options.Epochs, 0, true);
-            string trainedOn = cfg["ioibench"]?["training_device"]?.GetValue<string>() ?? "unknown";
-            return new Started(Score(job, saved, ReadMetrics(Path.Combine(job.Directory, MetricsFile)), trainedOn), null);
+            if (LoadFinished(job) is { } finished)
+            {
+                report(options.Epochs, 0, true);
+                string trainedOn = cfg["ioibench"]?["training_device"]?.GetValue<string>() ?? "unknown";
+                return new Started(Score(job, finished.Sae, finished.History, trainedOn), null);
+            }
         }
         var sae = Create(spec, data.Train.Shape[1], preset.Width, new DeterministicRandom(preset.Options.Seed, stream));
         var run = new SaeTrainingRun(sae, data.Train, options);
         var pending = new PendingJob(job, run, metadata, fingerprint);
         if (run.TryRestore(pending.StatePath, fingerprint)) report(run.EpochsDone, 0, false);
         return new Started(null, pending);
+    }
+
+    /// <summary>
+    /// A finished SAE's final files, its metrics and its checkpoints, each read and checked (checksums included); null,
+    /// after a warning and with the SAE's directory cleared, when any is damaged, so that the SAE is trained again.
+    /// </summary>
+    private static (SparseAutoencoder Sae, List<EpochMetrics> History)? LoadFinished(Job job)
+    {
+        try
+        {
+            var (sae, _) = SaeFile.Load(job.Directory);
+            var history = ReadMetrics(Path.Combine(job.Directory, MetricsFile));
+            string checkpoints = Path.Combine(job.Directory, "checkpoints");
+            if (Directory.Exists(checkpoints))
+                foreach (string checkpoint in Directory.GetDirectories(checkpoints)) SaeFile.Load(checkpoint);
+            return (sae, history);
+        }
+        catch (InvalidInputException e)
+        {
+            Warnings.Emit($"{job.Directory}: a saved file is unusable ({e.Message}); training that SAE again.");
+            Directory.Delete(job.Directory, recursive: true);
+            return null;
+        }
     }
 
     /// <summary>The test-split scores of a trained SAE.</summary>
@@ -209,13 +252,14 @@ public static class SaeSweep
 
         private bool StateDue(EpochMetrics metrics) => !run.Finished && (Clock.DueAt(metrics.Epoch) | run.Options.Checkpoints.Contains(metrics.Epoch));
 
-        /// <summary>Whether <see cref="AfterEpoch"/> will write files from the SAE's parameters.</summary>
-        public bool WantsSave(EpochMetrics metrics) => IsCheckpoint(metrics) || StateDue(metrics);
+        /// <summary>Whether <see cref="AfterEpoch"/> will write files from the SAE's parameters (never once it diverged).</summary>
+        public bool WantsSave(EpochMetrics metrics) => run.DivergedAt is null && (IsCheckpoint(metrics) || StateDue(metrics));
 
         /// <summary>Writes what is due after an epoch; true when that included the resumable state.</summary>
         public bool AfterEpoch(EpochMetrics metrics, Action<long, long, bool> report)
         {
             if (!run.Finished) report(1, run.Data.Shape[0], false);   // the last epoch counts once the SAE is saved
+            if (run.DivergedAt is not null) return false;
             if (IsCheckpoint(metrics))
                 SaeFile.Save(Path.Combine(job.Directory, "checkpoints", $"epoch-{metrics.Epoch:D4}"), run.Sae, metadata with { Epoch = metrics.Epoch });
             if (!StateDue(metrics)) return false;
@@ -223,14 +267,48 @@ public static class SaeSweep
             return true;
         }
 
-        /// <summary>Writes the final SAE and its metrics, drops the resumable state, and scores the SAE on the test split.</summary>
+        /// <summary>
+        /// Writes the final SAE and its metrics, drops the resumable state, and scores the SAE on the test split; a
+        /// diverged SAE leaves its metrics and a <see cref="DivergedFile"/> instead.
+        /// </summary>
         public Result Finish(Action<long, long, bool> report)
         {
+            if (run.DivergedAt is { } epoch)
+            {
+                var history = run.History.Take(epoch).ToList();
+                AtomicFile.WriteAllText(Path.Combine(job.Directory, MetricsFile), MetricsCsv(history));
+                AtomicFile.WriteAllText(Path.Combine(job.Directory, DivergedFile), JsonSerializer.Serialize(
+                    new DivergedMarker(fingerprint, epoch, metadata.TrainingDevice!), DivergedJson.Default.DivergedMarker));
+                File.Delete(StatePath);
+                // Every epoch run so far was counted, but the last of a finished run (see AfterEpoch): count the rest.
+                report(run.Options.Epochs - (run.Finished ? run.EpochsDone - 1 : run.EpochsDone), 0, true);
+                return Diverged(job, history, metadata.TrainingDevice!);
+            }
             AtomicFile.WriteAllText(Path.Combine(job.Directory, MetricsFile), MetricsCsv(run.History));
             SaeFile.Save(job.Directory, run.Sae, metadata with { Epoch = run.Options.Epochs });
             File.Delete(StatePath);
             report(1, run.Data.Shape[0], true);
             return Score(job, run.Sae, run.History, metadata.TrainingDevice!);
+        }
+    }
+
+    /// <summary>A diverged SAE's result: its history up to the epoch it diverged at, and NaN scores.</summary>
+    private static Result Diverged(Job job, IReadOnlyList<EpochMetrics> history, string trainedOn) =>
+        new(job.Data.Node, job.Spec, job.Directory, job.Data.Scale, history, new ReconstructionQuality(double.NaN, double.NaN, double.NaN),
+            double.NaN, trainedOn, history[^1].Epoch);
+
+    private static DivergedMarker? ReadDiverged(string directory)
+    {
+        string path = Path.Combine(directory, DivergedFile);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(path), DivergedJson.Default.DivergedMarker)
+                   ?? throw new InvalidInputException($"{path}: empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException($"{path}: not valid JSON ({e.Message}).", e);
         }
     }
 
@@ -264,10 +342,17 @@ public static class SaeSweep
         return [.. lines.Skip(1).Select((line, i) =>
         {
             var f = line.Split(',');
-            double D(int k) => double.Parse(f[k], CultureInfo.InvariantCulture);
-            return f.Length == 9
-                ? new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(1), D(2), D(3), D(4), D(5), D(6), D(7), int.Parse(f[8], CultureInfo.InvariantCulture))
-                : throw new InvalidInputException($"{path}:{i + 2}: expected 9 fields.");
+            if (f.Length != 9) throw new InvalidInputException($"{path}:{i + 2}: expected 9 fields.");
+            double D(int k) => double.TryParse(f[k], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
+                : throw new InvalidInputException($"{path}:{i + 2}: field {k + 1} '{f[k]}' is not a number.");
+            return new EpochMetrics((int)D(0), D(1), D(2), D(3), D(4), D(5), D(6), D(7), (int)D(8));
         })];
     }
 }
+
+/// <summary>The contents of <see cref="SaeSweep.DivergedFile"/>.</summary>
+internal sealed record DivergedMarker(string Fingerprint, int Epoch, string TrainedOn);
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(DivergedMarker))]
+internal sealed partial class DivergedJson : JsonSerializerContext;

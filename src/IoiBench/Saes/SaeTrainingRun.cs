@@ -35,6 +35,12 @@ public sealed class SaeTrainingRun
     public int EpochsDone => _history.Count;
     public bool Finished => EpochsDone >= Options.Epochs;
 
+    /// <summary>
+    /// The first epoch (1-based) whose loss was not finite: the SAE diverged (e.g. a learning rate far too high), and its
+    /// parameters from then on are meaningless. Null while it trains normally.
+    /// </summary>
+    public int? DivergedAt => _history.FirstOrDefault(m => !double.IsFinite(m.Loss))?.Epoch;
+
     public SaeTrainingRun(SparseAutoencoder sae, Tensor data, TrainingOptions options)
     {
         if (data.Rank != 2 || data.Shape[1] != sae.DIn)
@@ -168,12 +174,23 @@ public sealed class SaeTrainingRun
 
     /// <summary>
     /// Continues from a state written by <see cref="SaveState"/> for the same fingerprint. Returns false (and changes
-    /// nothing) when there is no state file or it belongs to another run.
+    /// nothing) when there is no state file or it belongs to another run; a damaged one (truncated, or failing its
+    /// checksum) is reported as a warning and the run starts over.
     /// </summary>
     public bool TryRestore(string path, string fingerprint)
     {
         if (!File.Exists(path)) return false;
-        using var file = SafeTensorsFile.Open(path);
+        SafeTensorsFile file;
+        try
+        {
+            file = SafeTensorsFile.Open(path);
+        }
+        catch (InvalidInputException e)
+        {
+            Warnings.Emit($"training state {path} is unusable ({e.Message}); training that SAE from the start.");
+            return false;
+        }
+        using var _ = file;
         if (!file.Metadata.TryGetValue(StateKey, out string? json)) return false;
         var state = JsonSerializer.Deserialize(json, TrainingStateJson.Default.TrainingState);
         if (state is null || state.Fingerprint != fingerprint) return false;
@@ -190,5 +207,6 @@ public sealed class SaeTrainingRun
 /// <summary>What a resumed run needs besides tensors; DeadLatents: the AuxK candidates found by the last epoch.</summary>
 internal sealed record TrainingState(string Fingerprint, int AdamSteps, EpochMetrics[] History, bool[]? DeadLatents);
 
+[JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(TrainingState))]
 internal sealed partial class TrainingStateJson : JsonSerializerContext;

@@ -49,6 +49,7 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
             ? [.. yaml.Sequence(node, key).Select(item => Integer(item, key, minimum))]
             : [];
 
+        int width = Integer(yaml.Required(root, "width"), "width", 1);
         int epochs = Integer(yaml.Required(root, "epochs"), "epochs", 1);
         var checkpoints = Integers("checkpoints", 1);
         if (yaml.Optional(root, "checkpoints") is { } checkpointsNode && checkpoints.Any(c => c > epochs))
@@ -71,8 +72,13 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
                 EncoderBias: Flag(settings, "encoder_bias"), NormaliseDecoder: Flag(settings, "normalize_decoder"),
                 AuxK: yaml.Optional(settings, "aux_k") is { } auxK ? Integer(auxK, "aux_k", 0) : 0,
                 AuxKCoefficient: yaml.Optional(settings, "aux_k_coefficient") is { } coefficient ? Positive(coefficient, "aux_k_coefficient") : 1f / 32);
+            if (options.AuxK > width) throw yaml.Error(yaml.Optional(settings, "aux_k")!, $"'aux_k' ({options.AuxK}) must not exceed width ({width}).");
             foreach (var item in yaml.Sequence(yaml.Required(settings, parameter), parameter))
-                saes.Add(new SaeSpec(variant, variant == "topk" ? Integer(item, "k", 1) : Positive(item, "l1"), options));
+            {
+                float value = variant == "topk" ? Integer(item, "k", 1) : Positive(item, "l1");
+                if (variant == "topk" && value > width) throw yaml.Error(item, $"'k' ({value}) must not exceed width ({width}): an SAE keeps k of its latents.");
+                saes.Add(new SaeSpec(variant, value, options));
+            }
         }
 
         ulong seed = yaml.Optional(root, "seed") is { } seedNode
@@ -91,6 +97,6 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
                 _ => throw yaml.Error(init, "'decoder_bias_init' must be mean or zeros."),
             },
         };
-        return new TrainingPreset(Path.GetFileNameWithoutExtension(path), Integer(yaml.Required(root, "width"), "width", 1), saes, trainingOptions);
+        return new TrainingPreset(Path.GetFileNameWithoutExtension(path), width, saes, trainingOptions);
     }
 }

@@ -7,7 +7,7 @@ namespace IoiBench.Sites;
 
 /// <summary>
 /// A model's circuit sites (<c>sites.yaml</c>): head classes, the nodes to build dictionaries and SAEs for, and the
-/// cross-sections edited together.
+/// cross-sections edited together. Given the model's config, every head must exist in it; errors name the file and line.
 /// </summary>
 public sealed class SitesFile
 {
@@ -16,9 +16,14 @@ public sealed class SitesFile
     public required IReadOnlyList<SiteNode> Nodes { get; init; }
     public required IReadOnlyList<CrossSection> CrossSections { get; init; }
 
-    public static SitesFile Load(string path)
+    public static SitesFile Load(string path, Model.Gpt2Config? model = null)
     {
         var yaml = YamlFile.Load(path);
+        void InModel(YamlNode node, int layer, int head, string what)
+        {
+            if (model is not null && (layer >= model.NLayer || head >= model.NHead))
+                throw yaml.Error(node, $"{what} is at layer {layer}, head {head}; the model has {model.NLayer} layers of {model.NHead} heads.");
+        }
         yaml.CheckKeys(yaml.Root, "model", "head_classes", "nodes", "cross_sections");
         var headClasses = new Dictionary<string, IReadOnlyList<string>>();
         if (yaml.Optional(yaml.Root, "head_classes") is { } classesNode)
@@ -26,7 +31,11 @@ public sealed class SitesFile
             {
                 string name = yaml.Scalar(key, "head_classes");
                 var heads = yaml.Sequence(value, name).Children.Select(h => yaml.Scalar(h, name)).ToList();
-                foreach (string h in heads) Parse(yaml, value, () => Behaviour.HeadRef.Parse(h));
+                foreach (string h in heads)
+                {
+                    var head = Parse(yaml, value, () => Behaviour.HeadRef.Parse(h));
+                    InModel(value, head.Layer, head.Head, $"head class '{name}': head {h}");
+                }
                 headClasses[name] = heads;
             }
 
@@ -35,8 +44,10 @@ public sealed class SitesFile
         {
             var site = Parse(yaml, node, () => SiteNode.Parse(yaml.Scalar(node, "nodes")));
             if (nodes.Contains(site)) throw yaml.Error(node, $"node {site} is listed twice.");
+            InModel(node, site.Layer, site.Head, $"node {site}");
             nodes.Add(site);
         }
+        if (nodes.Count == 0) throw yaml.Error(yaml.Required(yaml.Root, "nodes"), "'nodes' is empty; list at least one node.");
 
         var crossSections = new List<CrossSection>();
         foreach (var entryNode in yaml.Sequence(yaml.Required(yaml.Root, "cross_sections"), "cross_sections"))
@@ -44,6 +55,7 @@ public sealed class SitesFile
             var entry = yaml.Mapping(entryNode, "cross_sections");
             yaml.CheckKeys(entry, "name", "label", "attribute", "nodes");
             string name = yaml.Scalar(yaml.Required(entry, "name"), "name");
+            if (crossSections.Any(c => c.Name == name)) throw yaml.Error(entryNode, $"cross-section name '{name}' is used twice.");
             var attributeNode = yaml.Required(entry, "attribute");
             var attribute = yaml.Scalar(attributeNode, "attribute") switch
             {
@@ -59,6 +71,7 @@ public sealed class SitesFile
                 if (!nodes.Contains(member)) throw yaml.Error(memberNode, $"cross-section '{name}' uses {member}, which is not in 'nodes'.");
                 members.Add(member);
             }
+            if (members.Count == 0) throw yaml.Error(yaml.Required(entry, "nodes"), $"cross-section '{name}' has no nodes.");
             string label = yaml.Optional(entry, "label") is { } labelNode ? yaml.Scalar(labelNode, "label") : name;
             crossSections.Add(new CrossSection(name, label, attribute, members));
         }

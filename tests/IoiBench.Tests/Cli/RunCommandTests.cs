@@ -32,7 +32,7 @@ public class RunCommandTests
 
         using var json = JsonDocument.Parse(File.ReadAllText(dir.File("run/run.json")));
         var root = json.RootElement;
-        Assert.Equal(2, root.GetProperty("schema_version").GetInt32());
+        Assert.Equal(3, root.GetProperty("schema_version").GetInt32());
         Assert.Equal(3ul, root.GetProperty("provenance").GetProperty("seed").GetUInt64());
         var edits = root.GetProperty("edits").EnumerateArray().ToList();
         // Per cross-section: none, counterfactual patch, supervised, and agnostic + aware for each of the two variants.
