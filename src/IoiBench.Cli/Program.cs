@@ -32,6 +32,7 @@ public static class Program
             LeaderboardCommand.Create(stdout),
             ReportCommand.Create(stdout),
             DeviceCommand.Create(stdout),
+            RandomModelCommand.Create(stdout),
         };
 
     /// <summary>Runs the command line; bad arguments and bad input files print one line and return 2.</summary>

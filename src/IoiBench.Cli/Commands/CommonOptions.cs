@@ -64,11 +64,15 @@ internal static class CommonOptions
     public static Option<string?> Sites() => new("--sites") { Description = "Sites file (default: MODEL/sites.yaml)" };
 
     /// <summary>--columns: the leaderboard's columns, comma-separated (docs/metrics.md defines each).</summary>
-    public static Option<string> LeaderboardColumns() => new("--columns")
+    public static Option<string?> LeaderboardColumns() => new("--columns")
     {
-        Description = "Leaderboard columns, comma-separated, from: " + string.Join(", ", IoiBench.Runs.LeaderboardColumns.All.Select(c => c.Key)),
-        DefaultValueFactory = _ => string.Join(",", IoiBench.Runs.LeaderboardColumns.Default.Select(c => c.Key)),
+        Description = "Leaderboard columns, comma-separated, from: " + string.Join(", ", IoiBench.Runs.LeaderboardColumns.All.Select(c => c.Key)) +
+                      " (default: " + string.Join(",", IoiBench.Runs.LeaderboardColumns.Default.Select(c => c.Key)) + ", each where the run has values)",
     };
+
+    /// <summary>The chosen leaderboard columns, or the default ones.</summary>
+    public static IReadOnlyList<IoiBench.Runs.LeaderboardColumn> Columns(ParseResult parse, Option<string?> columns) =>
+        parse.GetValue(columns) is { } keys ? IoiBench.Runs.LeaderboardColumns.Parse(keys) : IoiBench.Runs.LeaderboardColumns.Default;
 
     public static Option<string?> Cache() => new("--cache") { Description = "Cache directory (default: $IOIBENCH_CACHE or ~/.cache/ioibench)" };
 

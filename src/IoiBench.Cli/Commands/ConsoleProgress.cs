@@ -7,9 +7,9 @@ namespace IoiBench.Cli.Commands;
 
 /// <summary>
 /// Progress on standard error. On a terminal: a live Spectre.Console display with a bar per stage, its rate, elapsed
-/// time and ETA (warnings print above it). In a log: one line when a stage ends, and a line at least every
-/// <see cref="HeartbeatInterval"/> while it runs, with the rate and ETA. Dispose it before writing results to standard
-/// output.
+/// time and ETA (warnings print above it). In a log: one line when a stage ends, with the process's peak memory during
+/// the stage, and a line at least every <see cref="HeartbeatInterval"/> while it runs, with the rate and ETA. Dispose it
+/// before writing results to standard output.
 /// </summary>
 internal sealed class ConsoleProgress : IProgress<ProgressUpdate>, IDisposable
 {
@@ -19,6 +19,7 @@ internal sealed class ConsoleProgress : IProgress<ProgressUpdate>, IDisposable
     private readonly TextWriter _log;
     private readonly IAnsiConsole? _terminal;
     private readonly Func<TimeSpan> _now;
+    private readonly Func<long?> _peakMemory;
     private Stage? _stage;
     private LiveDisplay? _display;
     private Action<string>? _previousWarnings;
@@ -27,16 +28,20 @@ internal sealed class ConsoleProgress : IProgress<ProgressUpdate>, IDisposable
     public ConsoleProgress(TextWriter stderr)
         : this(stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected
             ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) })
-            : null, Clock())
+            : null, Clock(), PeakMemory.TakePeak)
     {
     }
 
-    /// <summary>Live bars on <paramref name="terminal"/> when given, else log lines on <paramref name="log"/>; time from <paramref name="now"/>.</summary>
-    internal ConsoleProgress(TextWriter log, IAnsiConsole? terminal, Func<TimeSpan> now)
+    /// <summary>
+    /// Live bars on <paramref name="terminal"/> when given, else log lines on <paramref name="log"/>; time from
+    /// <paramref name="now"/>, and each ended stage's peak memory in bytes from <paramref name="peakMemory"/> (null: unknown).
+    /// </summary>
+    internal ConsoleProgress(TextWriter log, IAnsiConsole? terminal, Func<TimeSpan> now, Func<long?>? peakMemory = null)
     {
         _log = log;
         _terminal = terminal;
         _now = now;
+        _peakMemory = peakMemory ?? (() => null);
     }
 
     private static Func<TimeSpan> Clock()
@@ -66,6 +71,7 @@ internal sealed class ConsoleProgress : IProgress<ProgressUpdate>, IDisposable
             {
                 if (_stage?.Bar is { } previous) previous.StopTask();
                 _stage = new Stage(update.Stage, now);
+                _peakMemory();   // the new stage's peak starts here
             }
             var stage = _stage;
             stage.Done = update.Done;
@@ -73,7 +79,8 @@ internal sealed class ConsoleProgress : IProgress<ProgressUpdate>, IDisposable
             if (_terminal is not null) Draw(stage, update, finished);
             else if (!stage.Ended && (finished || now - stage.LastLine >= HeartbeatInterval))
             {
-                _log.WriteLine(LogLine(update, now - stage.Started, finished));
+                _log.WriteLine(LogLine(update, now - stage.Started, finished) +
+                               (finished && _peakMemory() is { } peak ? $", peak memory {peak / (double)(1L << 30):F2} GiB" : ""));
                 stage.LastLine = now;
                 stage.Ended = finished;
             }

@@ -15,7 +15,7 @@ internal static class LeaderboardCommand
         var command = new Command("leaderboard", "Merge the leaderboards of several runs into one table per cross-section") { runs, output, columns };
         command.SetAction(parse =>
         {
-            var chosen = Runs.LeaderboardColumns.Parse(parse.GetValue(columns)!);
+            var chosen = CommonOptions.Columns(parse, columns);
             var loaded = parse.GetValue(runs)!.Select(RunJson.Read).ToList();
             string markdown = loaded.Count == 1 ? Leaderboard.Single(loaded[0], chosen) : Leaderboard.Merged(loaded, chosen);
             if (parse.GetValue(output) is { } path) AtomicFile.WriteAllText(path, markdown);

@@ -16,7 +16,7 @@ internal static class ReportCommand
         var command = new Command("report", "Rewrite a run's leaderboard.md, report.html and CSVs from its run.json") { run, columns };
         command.SetAction(parse =>
         {
-            var chosen = Runs.LeaderboardColumns.Parse(parse.GetValue(columns)!);
+            var chosen = CommonOptions.Columns(parse, columns);
             string directory = parse.GetValue(run)!;
             RunReport.Write(directory, RunJson.Read(directory), chosen);
             stdout.WriteLine($"wrote {directory}/leaderboard.md, report.html, run.json and CSVs");

@@ -36,7 +36,7 @@ internal static class RunCommand
                 OracleSelection = parse.GetValue(selection) == "oracle",
                 PathologyPrompts = parse.GetValue(pathologyPrompts),
                 ProbeTrain = parse.GetValue(probeTrain),
-                Columns = Runs.LeaderboardColumns.Parse(parse.GetValue(columns)!),
+                Columns = CommonOptions.Columns(parse, columns),
             };
             RunResults results;
             using (var progress = new ConsoleProgress(stderr)) results = BenchmarkRun.Run(options, progress);

@@ -19,6 +19,16 @@ public sealed record Gpt2Config(int NLayer, int NHead, int DModel, int DMlp, int
         return (NLayer - fromLayer) * perLayer + 2.0 * logitRows * d * VocabSize;
     }
 
+    /// <summary>The config as a Hugging Face GPT-2 <c>config.json</c> (the fields <see cref="Load"/> reads, and the model type).</summary>
+    public string ToJson() =>
+        "{\n" + string.Join(",\n", new[]
+        {
+            "\"model_type\": \"gpt2\"", "\"architectures\": [\"GPT2LMHeadModel\"]", "\"activation_function\": \"gelu_new\"",
+            $"\"n_layer\": {NLayer}", $"\"n_head\": {NHead}", $"\"n_embd\": {DModel}", $"\"n_inner\": {DMlp}", $"\"vocab_size\": {VocabSize}",
+            $"\"n_positions\": {NPositions}", $"\"n_ctx\": {NPositions}",
+            $"\"layer_norm_epsilon\": {LayerNormEpsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}",
+        }.Select(field => "  " + field)) + "\n}\n";
+
     public static Gpt2Config Load(string path)
     {
         if (!File.Exists(path)) throw new InvalidInputException($"{path}: file not found (a model directory needs config.json).");

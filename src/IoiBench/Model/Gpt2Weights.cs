@@ -106,6 +106,31 @@ public sealed class Gpt2Weights
         };
     }
 
+    /// <summary>
+    /// Writes raw weights as a Hugging Face GPT-2 <c>model.safetensors</c> (keys without the <c>transformer.</c> prefix,
+    /// Conv1D layout, the unembedding tied to the token embedding), which <see cref="Load"/> reads back exactly.
+    /// </summary>
+    public void Save(string path)
+    {
+        if (Basis != ModelBasis.Raw) throw new InvalidOperationException("Only raw weights have a Hugging Face layout.");
+        if (!ReferenceEquals(Unembedding, TokenEmbedding)) throw new InvalidOperationException("Only a tied unembedding is written.");
+        var tensors = new Dictionary<string, Tensor> { ["wte.weight"] = TokenEmbedding, ["wpe.weight"] = PositionEmbedding };
+        for (int l = 0; l < Blocks.Length; l++)
+        {
+            var b = Blocks[l];
+            string p = $"h.{l}.";
+            tensors[p + "ln_1.weight"] = b.Ln1!.Weight; tensors[p + "ln_1.bias"] = b.Ln1.Bias;
+            tensors[p + "attn.c_attn.weight"] = b.AttnWeight; tensors[p + "attn.c_attn.bias"] = b.AttnBias;
+            tensors[p + "attn.c_proj.weight"] = b.AttnOutWeight; tensors[p + "attn.c_proj.bias"] = b.AttnOutBias;
+            tensors[p + "ln_2.weight"] = b.Ln2!.Weight; tensors[p + "ln_2.bias"] = b.Ln2.Bias;
+            tensors[p + "mlp.c_fc.weight"] = b.MlpInWeight; tensors[p + "mlp.c_fc.bias"] = b.MlpInBias;
+            tensors[p + "mlp.c_proj.weight"] = b.MlpOutWeight; tensors[p + "mlp.c_proj.bias"] = b.MlpOutBias;
+        }
+        tensors["ln_f.weight"] = LnFinal!.Weight;
+        tensors["ln_f.bias"] = LnFinal.Bias;
+        SafeTensorsWriter.Write(path, tensors);
+    }
+
     /// <summary>A copy that shares no buffer with this one (the unembedding is untied).</summary>
     public Gpt2Weights DeepClone(ModelBasis basis) => new()
     {

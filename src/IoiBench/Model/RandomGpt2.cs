@@ -11,6 +11,20 @@ public static class RandomGpt2
     /// <summary>GPT-2 small's shape: 12 layers × 12 heads, d_model 768, MLP 3072, 50,257 tokens, 1,024 positions.</summary>
     public static readonly Gpt2Config SmallShape = new(NLayer: 12, NHead: 12, DModel: 768, DMlp: 3072, VocabSize: 50257, NPositions: 1024, LayerNormEpsilon: 1e-5f);
 
+    /// <summary>
+    /// A model directory of random weights with GPT-2's vocabulary (<see cref="Tokenization.Gpt2Vocabulary"/>), which
+    /// every command can run like a real checkpoint: for timings and load tests at GPT-2's size without its weights.
+    /// </summary>
+    public static void WriteDirectory(string directory, Gpt2Config config, ulong seed)
+    {
+        if (config.VocabSize != SmallShape.VocabSize)
+            throw new ArgumentException($"GPT-2's vocabulary has {SmallShape.VocabSize} tokens, not {config.VocabSize}.");
+        Directory.CreateDirectory(directory);
+        Tokenization.Gpt2Vocabulary.Write(directory);
+        Create(config, seed).Save(Path.Combine(directory, "model.safetensors"));
+        IO.AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
+    }
+
     public static Gpt2Weights Create(Gpt2Config config, ulong seed)
     {
         var random = new DeterministicRandom(seed);

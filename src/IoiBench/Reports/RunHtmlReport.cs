@@ -35,6 +35,7 @@ public static class RunHtmlReport
                         "Every metric is defined in docs/metrics.md.</p>");
         EditPlots(html, run);
         LeaderboardTables(html, run);
+        SeedSection(html, run);
         PathologySection(html, run);
         ProbingSection(html, run);
         RecoverySection(html, run);
@@ -71,7 +72,7 @@ public static class RunHtmlReport
 
     private static void LeaderboardTables(StringBuilder html, RunResults run)
     {
-        var columns = LeaderboardColumns.Default;
+        var columns = LeaderboardColumns.For([run], LeaderboardColumns.Default);
         html.AppendLine("<h2>Leaderboard</h2>");
         foreach (var section in run.Edits.GroupBy(r => r.CrossSection))
         {
@@ -80,6 +81,28 @@ public static class RunHtmlReport
             html.AppendLine("<table><tr><th>method</th><th>variant</th>" + string.Concat(columns.Select(c => $"<th>{E(c.Header)}</th>")) + "</tr>");
             foreach (var r in section.OrderByDescending(r => r.EditAccuracy.Mean))
                 html.AppendLine($"<tr><td>{E(r.Method)}</td><td>{E(r.Variant)}</td>" + string.Concat(columns.Select(c => $"<td>{E(c.Cell(run, r))}</td>")) + "</tr>");
+            html.AppendLine("</table>");
+        }
+    }
+
+    /// <summary>Each SAE row's edit accuracy per training seed, its spread, and each cross-section's rank stability.</summary>
+    private static void SeedSection(StringBuilder html, RunResults run)
+    {
+        var rows = SeedSpread.Rows(run);
+        if (run.Seeds.Count < 2 || rows.Count == 0) return;
+        var stability = SeedSpread.Stability(run).ToDictionary(s => s.CrossSection);
+        html.AppendLine($"<h2>Seed spread</h2><p class=\"note\">Every SAE trained with each of the preset's {run.Seeds.Count} seeds, selected and " +
+                        "edited anew; the leaderboard's rows are the first seed's. Edit accuracy per seed, its sample standard deviation and the " +
+                        "weight removed's; Kendall's τ compares two seeds' rankings of a cross-section's SAE rows, averaged over the pairs of seeds.</p>");
+        foreach (var section in rows.GroupBy(r => r.CrossSection))
+        {
+            string tau = stability.TryGetValue(section.Key, out var s) ? $", rank stability τ = {s.KendallTau:F2}" : "";
+            html.AppendLine($"<h3>{E(section.Key)}<span class=\"note\">{E(tau)}</span></h3><table><tr><th>method</th><th>variant</th>" +
+                            string.Concat(run.Seeds.Select(seed => $"<th>seed {seed}</th>")) + "<th>sd</th><th>weight rm sd</th></tr>");
+            foreach (var row in section)
+                html.AppendLine($"<tr><td>{E(row.Method)}</td><td>{E(row.Variant)}</td>" +
+                                string.Concat(run.Seeds.Select(seed => row.Values.Any(v => v.Seed == seed) ? $"<td>{row.Values.First(v => v.Seed == seed).EditAccuracy:F3}</td>" : "<td>—</td>")) +
+                                $"<td>{row.EditAccuracySd:F3}</td><td>{row.WeightRemovedSd:F3}</td></tr>");
             html.AppendLine("</table>");
         }
     }

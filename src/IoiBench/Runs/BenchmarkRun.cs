@@ -42,10 +42,12 @@ public static class BenchmarkRun
         ulong seed = inputs.Dataset.Options.Seed;
         var editOptions = new EditOptions(OracleSelection: options.OracleSelection, Seed: seed);
         var selector = new SaeSelector(inputs.Transformer, inputs.Dataset, inputs.Train, validation, inputs.Test, candidates, editOptions);
-        selector.SelectAll([.. sites.CrossSections.SelectMany(s => s.Nodes.Select(n => (n, s.Attribute))),
-            .. ProbingBenchmark.SelectionPairs(sites.Nodes, sites.CrossSections)], progress);
+        var edited = sites.CrossSections.SelectMany(s => s.Nodes.Select(n => (n, s.Attribute))).ToList();
+        selector.SelectAll([.. edited, .. ProbingBenchmark.SelectionPairs(sites.Nodes, sites.CrossSections)], progress, everySeed: edited);
 
-        var edits = new EditBenchmark(inputs.Transformer, inputs.Dataset, inputs.Test, selector, editOptions).Run(sites.CrossSections, progress);
+        var allEdits = new EditBenchmark(inputs.Transformer, inputs.Dataset, inputs.Test, selector, editOptions).Run(sites.CrossSections, progress);
+        ulong firstSeed = recipe.Seeds[0];
+        var edits = allEdits.Where(e => e.Seed is null || e.Seed == firstSeed).ToList();
         var pathology = new PathologyBenchmark(inputs.Transformer, inputs.Dataset, inputs.Test, selector, options.PathologyPrompts, seed)
             .Run(sites.CrossSections, progress);
         var probes = new ProbingBenchmark(inputs.Dataset, inputs.Train, inputs.Test, selector, new ProbeOptions(options.ProbeTrain, Seed: seed))
@@ -56,7 +58,12 @@ public static class BenchmarkRun
             Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(options.PresetPath))), options.OracleSelection ? "test (oracle)" : "validation",
             typeof(BenchmarkRun).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow,
             string.Join(" and ", sweep.Select(r => r.TrainedOn).Distinct().Order()));
-        var results = new RunResults(provenance, edits, [.. selector.Selections], pathology, probes, recovery) { Excluded = excluded };
+        var results = new RunResults(provenance, edits, [.. selector.Selections.Where(s => s.Seed == firstSeed)], pathology, probes, recovery)
+        {
+            Excluded = excluded,
+            Seeds = recipe.Seeds,
+            SeedEdits = [.. allEdits.Except(edits)],
+        };
         RunReport.Write(options.OutputDirectory, results, options.Columns);
         return results;
     }
@@ -74,8 +81,9 @@ public static class BenchmarkRun
 
     /// <summary>
     /// Every node's candidates (its SAEs' checkpoints and final SAEs), without what cannot be used: a diverged SAE keeps
-    /// only its checkpoints from before it diverged, and a variant left with no candidate at some node is dropped from
-    /// the whole run, so that every cross-section compares the same variants. Each exclusion carries its reason.
+    /// only its checkpoints from before it diverged; a variant left with no candidate of the first seed at some node is
+    /// dropped from the whole run, so that every cross-section compares the same variants, and one left without
+    /// candidates of another seed loses that seed. Each exclusion carries its reason.
     /// </summary>
     internal static (Dictionary<SiteNode, List<SaeCandidate>> Candidates, List<ExcludedSae> Excluded) UsableCandidates(
         IReadOnlyList<SaeSweep.Result> sweep, IReadOnlyList<SiteNode> nodes)
@@ -83,14 +91,18 @@ public static class BenchmarkRun
         var excluded = sweep.Where(r => r.DivergedAt is not null).Select(r => new ExcludedSae(r.Node.ToString(), r.Spec.Variant, r.Spec.Name,
             $"diverged at epoch {r.DivergedAt} (its loss was not finite); only its checkpoints from before then compete")).ToList();
         var candidates = sweep.GroupBy(r => r.Node).ToDictionary(g => g.Key, g => SaeCandidate.FromSweep(g));
+        var seeds = sweep.Select(r => r.Seed).Distinct().ToList();
         foreach (string variant in sweep.Select(r => r.Spec.Variant).Distinct().ToList())
-        {
-            var lacking = nodes.Where(n => !candidates.TryGetValue(n, out var c) || !c.Any(x => x.Variant == variant)).ToList();
-            if (lacking.Count == 0) continue;
-            excluded.Add(new ExcludedSae(string.Join(", ", lacking), variant, "*",
-                $"no usable {variant} SAE at {string.Join(", ", lacking)}: the variant is left out of the run"));
-            foreach (var list in candidates.Values) list.RemoveAll(c => c.Variant == variant);
-        }
+            foreach (ulong seed in seeds)
+            {
+                var lacking = nodes.Where(n => !candidates.TryGetValue(n, out var c) || !c.Any(x => x.Variant == variant && x.Seed == seed)).ToList();
+                if (lacking.Count == 0) continue;
+                bool first = seed == seeds[0];
+                excluded.Add(new ExcludedSae(string.Join(", ", lacking), variant, "*", $"no usable {variant} SAE of seed {seed} at {string.Join(", ", lacking)}: " +
+                    (first ? "the variant is left out of the run" : "that seed is left out of the variant's seed spread")));
+                foreach (var list in candidates.Values) list.RemoveAll(c => c.Variant == variant && (first || c.Seed == seed));
+                if (first) break;
+            }
         return (candidates, excluded);
     }
 }

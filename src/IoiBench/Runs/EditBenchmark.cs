@@ -17,7 +17,11 @@ public sealed record EditOptions(int AgnosticLatents = 2, int AwareLatents = 1, 
 
 /// <summary>One leaderboard row: an edit method (and SAE variant) on one cross-section, over the test prompts.</summary>
 public sealed record EditResult(string CrossSection, string Label, IoiAttribute Attribute, string Method, string Variant,
-    Estimate EditAccuracy, Estimate WeightRemoved, Estimate LogitDiff, Estimate IoiAccuracy);
+    Estimate EditAccuracy, Estimate WeightRemoved, Estimate LogitDiff, Estimate IoiAccuracy)
+{
+    /// <summary>The training seed of the SAEs an SAE edit used; null for the rows that use no SAE.</summary>
+    public ulong? Seed { get; init; }
+}
 
 /// <summary>
 /// Edits every cross-section of a sites file with the supervised features and with each SAE variant (greedy
@@ -28,12 +32,17 @@ public sealed record EditResult(string CrossSection, string Label, IoiAttribute 
 /// </summary>
 public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteActivations test, SaeSelector selector, EditOptions options)
 {
+    /// <summary>
+    /// Every row of every cross-section: the baselines, the supervised edit, and each variant's two edits with the SAEs
+    /// of each training seed (the first seed's rows first, then the other seeds').
+    /// </summary>
     public List<EditResult> Run(IReadOnlyList<CrossSection> crossSections, IProgress<ProgressUpdate>? progress = null)
     {
         // One pass over the test prompts for the clean run, then per cross-section the counterfactual patch, the
-        // supervised edit and two edits per variant.
+        // supervised edit and two edits per variant and seed.
         int n = dataset.Test.Count;
-        var stage = new StageProgress(progress, "edits", (long)n * (1 + crossSections.Count * (2 + 2 * selector.Variants.Count)));
+        int saeRuns = selector.Variants.Sum(v => 2 * selector.SeedsOf(v).Count);
+        var stage = new StageProgress(progress, "edits", (long)n * (1 + crossSections.Count * (2 + saeRuns)));
         // Each cross-section's runs start at its first node's layer, from the clean run's residual stream.
         var runs = new CleanRunCache(model, [.. dataset.Test.Select(e => e.Clean)], crossSections.Select(s => s.Nodes.Min(n => n.Layer)),
             progress: stage.Step("clean run", n));
@@ -83,15 +92,16 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
         }
         yield return Result("supervised", "-", runs.Score(supervised, stage.Step($"{section.Name}: supervised", n)), supervisedWeight);
 
-        foreach (string variant in selector.Variants)
+        foreach (var (variant, seed) in selector.Variants.SelectMany(v => selector.SeedsOf(v).Select(seed => (v, seed))))
         {
+            string detail = selector.Seeds.Count > 1 ? $"{variant} seed {seed}" : variant;
             var agnostic = new Dictionary<SiteNode, Tensor>();
             var aware = new Dictionary<SiteNode, Tensor>();
             var agnosticWeight = new double[prompts.Count];
             var awareWeight = new double[prompts.Count];
             foreach (var node in section.Nodes)
             {
-                var (sae, ranking) = selector.Select(node, attribute, variant);
+                var (sae, ranking) = selector.Select(node, attribute, variant, seed);
                 var clean = ActivationScale.Apply(test.Get(node, PromptVariant.Clean), sae.Scale);
                 var cf = ActivationScale.Apply(test.Get(node, cfVariant), sae.Scale);
                 var greedy = selector.AgnosticEdit(sae, node, attribute, test);
@@ -102,8 +112,8 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
                 aware[node] = ActivationScale.Undo(byF1.Edited, sae.Scale);
                 Accumulate(awareWeight, SaeEdits.WeightRemoved(sae.Sae, clean, byF1.Removed), section.Nodes.Count);
             }
-            yield return Result("agnostic", variant, runs.Score(agnostic, stage.Step($"{section.Name}: {variant} agnostic", n)), agnosticWeight);
-            yield return Result("aware", variant, runs.Score(aware, stage.Step($"{section.Name}: {variant} aware", n)), awareWeight);
+            yield return Result("agnostic", variant, runs.Score(agnostic, stage.Step($"{section.Name}: {detail} agnostic", n)), agnosticWeight) with { Seed = seed };
+            yield return Result("aware", variant, runs.Score(aware, stage.Step($"{section.Name}: {detail} aware", n)), awareWeight) with { Seed = seed };
         }
     }
 

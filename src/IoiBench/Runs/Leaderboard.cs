@@ -49,8 +49,9 @@ public static class Leaderboard
     }
 
     /// <summary>One table per cross-section, rows sorted by edit accuracy; a run column when there are several runs.</summary>
-    private static void AppendTables(StringBuilder md, IReadOnlyList<RunResults> runs, IReadOnlyList<LeaderboardColumn> columns)
+    private static void AppendTables(StringBuilder md, IReadOnlyList<RunResults> runs, IReadOnlyList<LeaderboardColumn> chosen)
     {
+        var columns = LeaderboardColumns.For(runs, chosen);
         bool tagged = runs.Count > 1;
         var rows = runs.SelectMany(run => run.Edits.Select(edit => (Run: run, Edit: edit)));
         foreach (var section in rows.GroupBy(x => x.Edit.CrossSection))
@@ -64,6 +65,11 @@ public static class Leaderboard
             foreach (var (run, r) in section.OrderByDescending(x => x.Edit.EditAccuracy.Mean).ThenBy(x => x.Edit.Method, StringComparer.Ordinal))
                 md.AppendLine((tagged ? $"| {run.Provenance.RunId} " : "") + $"| {r.Method} | {r.Variant} | " +
                               string.Join(" | ", columns.Select(c => c.Cell(run, r))) + " |");
+            foreach (var run in runs)
+                if (SeedSpread.Stability(run).FirstOrDefault(s => s.CrossSection == first.CrossSection) is { } stability)
+                    md.AppendLine().AppendLine((tagged ? $"`{run.Provenance.RunId}`: " : "") +
+                        $"across the {run.Seeds.Count} training seeds, the {stability.Rows} SAE rows rank alike with Kendall's τ = " +
+                        $"{stability.KendallTau.ToString("F2", CultureInfo.InvariantCulture)} (mean over {stability.SeedPairs} pairs of seeds).");
             foreach (var run in runs)
             {
                 var raw = run.Probes.Where(p => p.Kind == ScopeKind.CrossSection && p.Scope == first.CrossSection && p.Method == "raw").ToList();

@@ -18,6 +18,8 @@ public static class LeaderboardColumns
         new("weight_removed", "weight removed", (_, r) => Interval(r.WeightRemoved)),
         new("logit_diff", "logit diff", (_, r) => Number(r.LogitDiff.Mean, "F2")),
         new("ioi_accuracy", "IOI accuracy", (_, r) => Number(r.IoiAccuracy.Mean, "F3")),
+        SeedColumn("edit_accuracy_seed_sd", "edit acc sd (seeds)", row => row.EditAccuracySd),
+        SeedColumn("weight_removed_seed_sd", "weight rm sd (seeds)", row => row.WeightRemovedSd),
         Pathology("kl", "KL recon", p => p.KlReconstruction.Mean, "G3"),
         Pathology("kl_random", "KL ε-random", p => p.KlRandom.Mean, "G3"),
         Pathology("kl_ratio", "KL ratio", p => p.KlRatio, "F2"),
@@ -30,7 +32,16 @@ public static class LeaderboardColumns
     ];
 
     public static readonly IReadOnlyList<LeaderboardColumn> Default =
-        Parse("edit_accuracy,weight_removed,logit_diff,ioi_accuracy,kl_ratio,ld_change_ratio,probe@1,probe@4,best_f1,mmcs");
+        Parse("edit_accuracy,weight_removed,edit_accuracy_seed_sd,weight_removed_seed_sd,logit_diff,ioi_accuracy,kl_ratio,ld_change_ratio,probe@1,probe@4,best_f1,mmcs");
+
+    /// <summary>
+    /// The columns to show for these runs: chosen ones as they are; from <see cref="Default"/>, those with a value in some
+    /// row (e.g. the seed spread only for runs of several seeds).
+    /// </summary>
+    public static IReadOnlyList<LeaderboardColumn> For(IReadOnlyList<RunResults> runs, IReadOnlyList<LeaderboardColumn> columns) =>
+        ReferenceEquals(columns, Default)
+            ? [.. columns.Where(c => runs.Any(run => run.Edits.Any(r => c.Cell(run, r) != "—")))]
+            : columns;
 
     /// <summary>Columns from a comma-separated list of keys; an unknown key is an error that lists the valid ones.</summary>
     public static IReadOnlyList<LeaderboardColumn> Parse(string keys)
@@ -42,6 +53,11 @@ public static class LeaderboardColumns
         if (columns.Count == 0) throw new InvalidInputException($"--columns: no column given; choose from {string.Join(", ", All.Select(c => c.Key))}.");
         return columns;
     }
+
+    /// <summary>A spread over the training seeds (SAE rows of runs with several seeds), with the number of seeds.</summary>
+    private static LeaderboardColumn SeedColumn(string key, string header, Func<SeedRow, double> value) =>
+        new(key, header, (run, r) => r.Seed is not null && SeedSpread.Rows(run).FirstOrDefault(s => (s.CrossSection, s.Method, s.Variant) == (r.CrossSection, r.Method, r.Variant))
+            is { Values.Count: > 1 } row ? $"{Number(value(row), "F3")} ({row.Values.Count})" : "—");
 
     private static LeaderboardColumn Pathology(string key, string header, Func<Pathology, double> value, string format) =>
         new(key, header, (run, r) => RunResults.RepresentationOf(r) is { } method && run.CrossSectionPathology(r.CrossSection, method) is { } p

@@ -25,6 +25,8 @@ public static class RunCsv
                 F(p.TrainAccuracy), F(p.TestAccuracy.Mean), F(p.TestAccuracy.Lower), F(p.TestAccuracy.Upper), string.Join(" ", p.Chosen)))));
         yield return ("recovery.csv", Table("cross_section,attribute,variant,value,best_f1,latents_f1_over_half,max_cosine",
             run.Recovery.Select(r => Row(r.CrossSection, A(r.Attribute), r.Variant, r.Value, F(r.BestF1), F(r.Splitting), F(r.MaxCosine)))));
+        yield return ("seeds.csv", Table("cross_section,method,variant,seed,edit_accuracy,weight_removed",
+            SeedSpread.Rows(run).SelectMany(r => r.Values.Select(v => Row(r.CrossSection, r.Method, r.Variant, v.Seed, F(v.EditAccuracy), F(v.WeightRemoved))))));
     }
 
     private static string A(Prompts.IoiAttribute attribute) => attribute.ToString().ToLowerInvariant();

@@ -13,7 +13,10 @@ namespace IoiBench.Runs;
 /// </summary>
 public static class RunJson
 {
-    /// <summary>Version 3 added <c>excluded</c>; files of version 2 still read.</summary>
+    /// <summary>
+    /// Version 3 added <c>excluded</c>, <c>seeds</c>, each SAE edit's <c>seed</c>, the other seeds' rows (<c>seed_edits</c>)
+    /// and the <c>seed_spread</c> derived from them (not read back: it is recomputed); files of version 2 still read.
+    /// </summary>
     public const int SchemaVersion = 3;
 
     public static string Write(RunResults run)
@@ -61,7 +64,10 @@ public static class RunJson
             json.WriteString("version", p.Version);
             json.WriteString("finished", p.Finished.ToString("O", CultureInfo.InvariantCulture));
             json.WriteEndObject();
-            Array("edits", run.Edits, r =>
+            json.WriteStartArray("seeds");
+            foreach (ulong seed in run.Seeds) json.WriteNumberValue(seed);
+            json.WriteEndArray();
+            void Edit(EditResult r)
             {
                 json.WriteString("cross_section", r.CrossSection);
                 json.WriteString("label", r.Label);
@@ -72,7 +78,33 @@ public static class RunJson
                 Interval("weight_removed", r.WeightRemoved);
                 Interval("logit_diff", r.LogitDiff);
                 Interval("ioi_accuracy", r.IoiAccuracy);
+                if (r.Seed is { } seed) json.WriteNumber("seed", seed);
+                else json.WriteNull("seed");
+            }
+            Array("edits", run.Edits, Edit);
+            Array("seed_edits", run.SeedEdits, Edit);
+            json.WriteStartObject("seed_spread");
+            Array("rows", SeedSpread.Rows(run), r =>
+            {
+                json.WriteString("cross_section", r.CrossSection);
+                json.WriteString("method", r.Method);
+                json.WriteString("variant", r.Variant);
+                json.WriteNumber("seeds", r.Values.Count);
+                Number("edit_accuracy_sd", r.EditAccuracySd);
+                Number("edit_accuracy_min", r.EditAccuracyRange.Min);
+                Number("edit_accuracy_max", r.EditAccuracyRange.Max);
+                Number("weight_removed_sd", r.WeightRemovedSd);
+                Number("weight_removed_min", r.WeightRemovedRange.Min);
+                Number("weight_removed_max", r.WeightRemovedRange.Max);
             });
+            Array("rank_stability", SeedSpread.Stability(run), r =>
+            {
+                json.WriteString("cross_section", r.CrossSection);
+                Number("kendall_tau", r.KendallTau);
+                json.WriteNumber("seed_pairs", r.SeedPairs);
+                json.WriteNumber("rows", r.Rows);
+            });
+            json.WriteEndObject();
             Array("selections", run.Selections, s =>
             {
                 json.WriteString("node", s.Node.ToString());
@@ -161,8 +193,14 @@ public static class RunJson
             var provenance = new RunProvenance(S(p, "run_id"), S(p, "model"), S(p, "model_hash"), S(p, "dataset_hash"), p.GetProperty("seed").GetUInt64(),
                 S(p, "preset"), S(p, "preset_hash"), S(p, "selection"), S(p, "version"), DateTimeOffset.Parse(S(p, "finished"), CultureInfo.InvariantCulture),
                 p.TryGetProperty("sae_training", out var training) ? training.GetString() ?? "unknown" : "unknown");
-            var edits = Items(root, "edits", e => new EditResult(S(e, "cross_section"), S(e, "label"), Attribute(e), S(e, "method"), S(e, "variant"),
-                Interval(e, "edit_accuracy"), Interval(e, "weight_removed"), Interval(e, "logit_diff"), Interval(e, "ioi_accuracy")));
+            EditResult Edit(JsonElement e) => new(S(e, "cross_section"), S(e, "label"), Attribute(e), S(e, "method"), S(e, "variant"),
+                Interval(e, "edit_accuracy"), Interval(e, "weight_removed"), Interval(e, "logit_diff"), Interval(e, "ioi_accuracy"))
+            {
+                // Version 2 trained one seed, which it did not record: its SAE rows count as seed 0 (the bundled presets').
+                Seed = e.TryGetProperty("seed", out var seed) ? seed.ValueKind == JsonValueKind.Number ? seed.GetUInt64() : null
+                    : e.GetProperty("method").GetString() is "agnostic" or "aware" ? 0 : null,
+            };
+            var edits = Items(root, "edits", Edit);
             var selections = Items(root, "selections", s => new NodeSelection(SiteNode.Parse(S(s, "node")), Attribute(s), S(s, "variant"), S(s, "sae"),
                 s.GetProperty("epoch").GetInt32(), S(s, "directory"), D(s, "selection_distance"), D(s, "test_distance"), D(s, "explained_variance"), D(s, "l0"),
                 D(s, "supervised_cosine"), D(s, "best_f1"), D(s, "ld_recovered"), D(s, "spearman_distance_l0"), D(s, "spearman_distance_ld"),
@@ -178,7 +216,12 @@ public static class RunJson
                 D(r, "best_f1"), D(r, "latents_f1_over_half"), D(r, "max_cosine")));
             var excluded = root.TryGetProperty("excluded", out _)
                 ? Items(root, "excluded", x => new ExcludedSae(S(x, "node"), S(x, "variant"), S(x, "sae"), S(x, "reason"))) : [];
-            return new RunResults(provenance, edits, selections, pathology, probes, recovery) { Excluded = excluded };
+            return new RunResults(provenance, edits, selections, pathology, probes, recovery)
+            {
+                Excluded = excluded,
+                Seeds = root.TryGetProperty("seeds", out var seeds) ? [.. seeds.EnumerateArray().Select(s => s.GetUInt64())] : [0],
+                SeedEdits = root.TryGetProperty("seed_edits", out _) ? Items(root, "seed_edits", Edit) : [],
+            };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {

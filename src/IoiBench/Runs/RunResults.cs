@@ -17,6 +17,12 @@ public sealed record RunResults(RunProvenance Provenance, IReadOnlyList<EditResu
     /// <summary>SAEs left out of selection, each with its reason.</summary>
     public IReadOnlyList<ExcludedSae> Excluded { get; init; } = [];
 
+    /// <summary>The preset's training seeds. <see cref="Edits"/> and every readout use the first seed's SAEs.</summary>
+    public IReadOnlyList<ulong> Seeds { get; init; } = [0];
+
+    /// <summary>The SAE edit rows of every seed but the first, for the seed spread (<see cref="SeedSpread"/>).</summary>
+    public IReadOnlyList<EditResult> SeedEdits { get; init; } = [];
+
     /// <summary>
     /// The representation an edit row's readouts belong to: "supervised", the SAE variant of an SAE edit, or null for
     /// the baselines (no intervention, counterfactual patch).

@@ -2,9 +2,12 @@ using IoiBench.Saes;
 
 namespace IoiBench.Runs;
 
-/// <summary>An SAE a node's edits may use: one (λ or k, checkpoint) of one variant, with its activation scale.</summary>
+/// <summary>An SAE a node's edits may use: one (λ or k, checkpoint) of one variant and training seed, with its activation scale.</summary>
 public sealed record SaeCandidate(string Variant, string Name, int Epoch, string Directory, SparseAutoencoder Sae, float Scale)
 {
+    /// <summary>The seed its SAE was trained with.</summary>
+    public ulong Seed { get; init; }
+
     /// <summary>The latents of raw-scale activations (the SAE reads them divided by its scale).</summary>
     public Numerics.Tensor Latents(Numerics.Tensor raw) => Sae.Encode(ActivationScale.Apply(raw, Scale));
 
@@ -24,7 +27,7 @@ public sealed record SaeCandidate(string Variant, string Name, int Epoch, string
                 float scale = cfg["ioibench"]?["activation_scale"]?.GetValue<float>()
                               ?? throw new InvalidInputException($"{directory}/{SaeFile.ConfigFile}: no ioibench.activation_scale.");
                 int epoch = cfg["ioibench"]?["epoch"]?.GetValue<int>() ?? r.LastEpoch.Epoch;
-                return new SaeCandidate(r.Spec.Variant, r.Spec.Name, epoch, directory, sae, scale);
+                return new SaeCandidate(r.Spec.Variant, r.Name, epoch, directory, sae, scale) { Seed = r.Seed };
             });
         })];
 }

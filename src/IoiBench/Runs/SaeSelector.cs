@@ -19,7 +19,11 @@ namespace IoiBench.Runs;
 /// candidates (every λ or k and checkpoint), the rank correlation of the distance with L0 and with |1 − LD recovered|.</summary>
 public sealed record NodeSelection(SiteNode Node, IoiAttribute Attribute, string Variant, string Sae, int Epoch, string Directory,
     double SelectionDistance, double TestDistance, double ExplainedVariance, double L0, double SupervisedCosine, double BestF1,
-    double LdRecovered, double SpearmanL0, double SpearmanLd, int Candidates);
+    double LdRecovered, double SpearmanL0, double SpearmanLd, int Candidates)
+{
+    /// <summary>The training seed of the chosen SAE's candidates.</summary>
+    public ulong Seed { get; init; }
+}
 
 /// <summary>
 /// Chooses, for each node, attribute and SAE variant, the SAE (λ or k, and checkpoint) whose agnostic edits land
@@ -31,7 +35,7 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
     IReadOnlyDictionary<SiteNode, List<SaeCandidate>> candidates, EditOptions options)
 {
     private readonly Dictionary<SiteNode, SupervisedDictionary> _dictionaries = new();
-    private readonly Dictionary<(SiteNode, IoiAttribute, string), (SaeCandidate Sae, F1Ranking Ranking, NodeSelection Selection)> _selected = new();
+    private readonly Dictionary<(SiteNode, IoiAttribute, string, ulong), (SaeCandidate Sae, F1Ranking Ranking, NodeSelection Selection)> _selected = new();
     private readonly Dictionary<string, (double L0, double LdRecovered)> _candidateStats = new();
     private readonly Dictionary<SiteNode, double> _meanAblatedLd = new();
     private readonly Dictionary<(string Directory, IoiAttribute Attribute), SaeEdit> _testEdits = new();
@@ -42,6 +46,17 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
 
     /// <summary>The SAE variants among the candidates, in order of first appearance.</summary>
     public IReadOnlyList<string> Variants { get; } = [.. candidates.Values.SelectMany(c => c).Select(c => c.Variant).Distinct()];
+
+    /// <summary>The training seeds among the candidates, the first being the one the readouts use.</summary>
+    public IReadOnlyList<ulong> Seeds { get; } = [.. candidates.Values.SelectMany(c => c).Select(c => c.Seed).Distinct()];
+
+    private ulong FirstSeed => Seeds.Count > 0 ? Seeds[0] : 0;
+
+    private readonly Dictionary<string, List<ulong>> _seedsOf = candidates.Values.SelectMany(c => c).GroupBy(c => c.Variant)
+        .ToDictionary(g => g.Key, g => g.Select(c => c.Seed).Distinct().ToList());
+
+    /// <summary>The seeds a variant has candidates of, the first seed first.</summary>
+    public IReadOnlyList<ulong> SeedsOf(string variant) => _seedsOf.TryGetValue(variant, out var seeds) ? seeds : [];
 
     /// <summary>The node's supervised dictionary, fitted on the train split's clean activations.</summary>
     public SupervisedDictionary Dictionary(SiteNode node)
@@ -61,17 +76,21 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
     /// the node's supervised dictionary and each variant's SAE (selections run forward passes and fill shared caches, so
     /// they are made one at a time, before readouts that run in parallel).
     /// </summary>
-    public void SelectAll(IEnumerable<(SiteNode Node, IoiAttribute Attribute)> pairs, IProgress<ProgressUpdate>? progress = null)
+    public void SelectAll(IEnumerable<(SiteNode Node, IoiAttribute Attribute)> pairs, IProgress<ProgressUpdate>? progress = null,
+        IEnumerable<(SiteNode Node, IoiAttribute Attribute)>? everySeed = null)
     {
-        var distinct = pairs.Distinct().ToList();
-        long done = 0, total = (long)distinct.Count * Variants.Count;
-        foreach (var (node, attribute) in distinct)
+        var firstSeed = pairs.Distinct().Select(p => (p.Node, p.Attribute, Seed: FirstSeed));
+        var otherSeeds = (everySeed ?? []).Distinct().SelectMany(p => Seeds.Skip(1).Select(seed => (p.Node, p.Attribute, Seed: seed)));
+        var all = firstSeed.Concat(otherSeeds).ToList();
+        long done = 0, total = all.Sum(p => (long)Variants.Count(v => SeedsOf(v).Contains(p.Seed)));
+        foreach (var (node, attribute, seed) in all)
         {
             Dictionary(node);
-            foreach (string variant in Variants)
+            foreach (string variant in Variants.Where(v => SeedsOf(v).Contains(seed)))
             {
-                Select(node, attribute, variant);
-                progress?.Report(new ProgressUpdate("SAE selection", ++done, total, $"{node} {attribute.ToString().ToUpperInvariant()} {variant}"));
+                Select(node, attribute, variant, seed);
+                string seedNote = Seeds.Count > 1 ? $" seed {seed}" : "";
+                progress?.Report(new ProgressUpdate("SAE selection", ++done, total, $"{node} {attribute.ToString().ToUpperInvariant()} {variant}{seedNote}"));
             }
         }
     }
@@ -80,9 +99,10 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
     /// The candidate whose agnostic edits land closest (mean L2, raw scale) to the counterfactual activations, and its
     /// F1 ranking for the attribute.
     /// </summary>
-    public (SaeCandidate Sae, F1Ranking Ranking) Select(SiteNode node, IoiAttribute attribute, string variant)
+    public (SaeCandidate Sae, F1Ranking Ranking) Select(SiteNode node, IoiAttribute attribute, string variant, ulong? seed = null)
     {
-        if (_selected.TryGetValue((node, attribute, variant), out var chosen)) return (chosen.Sae, chosen.Ranking);
+        ulong trainedWith = seed ?? FirstSeed;
+        if (_selected.TryGetValue((node, attribute, variant, trainedWith), out var chosen)) return (chosen.Sae, chosen.Ranking);
         var cfVariant = PromptVariants.Of(attribute);
         var selectionSplit = options.OracleSelection ? test : validation;
         double Distance(SaeCandidate c, SiteActivations split)
@@ -94,8 +114,8 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
                 total += System.Numerics.Tensors.TensorPrimitives.Distance(cf.Row(p), edited.Row(p));
             return total / cf.Shape[0];
         }
-        var pool = candidates.TryGetValue(node, out var list) ? list.Where(c => c.Variant == variant).ToList() : [];
-        if (pool.Count == 0) throw new InvalidInputException($"no {variant} SAE for node {node}.");
+        var pool = candidates.TryGetValue(node, out var list) ? list.Where(c => c.Variant == variant && c.Seed == trainedWith).ToList() : [];
+        if (pool.Count == 0) throw new InvalidInputException($"no {variant} SAE of seed {trainedWith} for node {node}.");
         var scored = pool.Select(c => (Candidate: c, Distance: Distance(c, selectionSplit), Stats: CandidateStats(node, c))).ToList();
         var best = scored.MinBy(s => s.Distance);
         var distances = scored.Select(s => s.Distance).ToList();
@@ -111,7 +131,7 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
             MeanMaxCosine(best.Candidate.Sae.Parameters["W_dec"], codes), ranking.Scores.Keys.Average(ranking.Best),
             best.Stats.LdRecovered, Spearman.Correlation(distances, [.. scored.Select(s => s.Stats.L0)]),
             Spearman.Correlation(distances, [.. scored.Select(s => Math.Abs(1 - s.Stats.LdRecovered))]), scored.Count);
-        _selected[(node, attribute, variant)] = (best.Candidate, ranking, selection);
+        _selected[(node, attribute, variant, trainedWith)] = (best.Candidate, ranking, selection with { Seed = trainedWith });
         return (best.Candidate, ranking);
     }
 

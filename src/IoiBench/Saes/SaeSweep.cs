@@ -38,6 +38,12 @@ public static class SaeSweep
         ReconstructionQuality Test, double TestL0, string TrainedOn, int? DivergedAt = null)
     {
         public EpochMetrics LastEpoch => History[^1];
+
+        /// <summary>The seed the SAE was trained with (one of the preset's <see cref="TrainingPreset.Seeds"/>).</summary>
+        public ulong Seed { get; init; }
+
+        /// <summary>The SAE's name: the spec's, with "-seedN" for every seed but the preset's first.</summary>
+        public string Name => System.IO.Path.GetFileName(Directory);
     }
 
     private const string StateFile = "training-state.safetensors", MetricsFile = "metrics.csv";
@@ -56,7 +62,11 @@ public static class SaeSweep
 
     private sealed record NodeData(SiteNode Node, int Index, float Scale, Tensor Train, Tensor Test, string DataHash);
 
-    private sealed record Job(NodeData Data, SaeSpec Spec, int SpecIndex, string Directory);
+    /// <summary>One SAE to train: a node, a spec (its index in the preset) and a seed, and where it goes.</summary>
+    private sealed record Job(NodeData Data, SaeSpec Spec, int SpecIndex, ulong Seed, string Directory);
+
+    /// <summary>The directory name of a spec's SAE trained with <paramref name="seed"/>: the first seed's keeps the spec's name.</summary>
+    public static string SaeName(TrainingPreset preset, SaeSpec spec, ulong seed) => seed == preset.Seeds[0] ? spec.Name : $"{spec.Name}-seed{seed}";
 
     public static List<Result> Run(TrainingPreset preset, SiteActivations train, SiteActivations test, string outputDirectory, string modelName,
         IProgress<ProgressUpdate>? progress = null, int? workers = null, ComputeDevice device = ComputeDevice.Cpu, SweepTimings? timings = null)
@@ -71,7 +81,8 @@ public static class SaeSweep
             var data = ActivationScale.Apply(clean, scale);
             return new NodeData(node, index, scale, data, ActivationScale.Apply(test.Get(node, PromptVariant.Clean), scale), Hash(data));
         }).ToList();
-        var jobs = nodes.SelectMany(n => preset.Saes.Select((spec, s) => new Job(n, spec, s, Path.Combine(outputDirectory, n.Node.ToString(), spec.Name)))).ToList();
+        var jobs = preset.Seeds.SelectMany(seed => nodes.SelectMany(n => preset.Saes.Select((spec, s) =>
+            new Job(n, spec, s, seed, Path.Combine(outputDirectory, n.Node.ToString(), SaeName(preset, spec, seed)))))).ToList();
 
         var results = new Result[jobs.Count];
         long epochsDone = 0, examplesDone = 0, totalEpochs = (long)jobs.Count * preset.Options.Epochs;
@@ -173,9 +184,10 @@ public static class SaeSweep
     private static Started Start(TrainingPreset preset, Job job, string modelName, ComputeDevice device, Action<long, long, bool> report)
     {
         var (data, spec) = (job.Data, job.Spec);
+        // The first seed's SAEs draw exactly as a one-seed preset's; another seed changes every stream.
         ulong stream = (ulong)(data.Index * preset.Saes.Count + job.SpecIndex);
-        var options = preset.Options with { Seed = preset.Options.Seed + (ulong)data.Index };
-        string fingerprint = Fingerprint(preset, spec, stream, data);
+        var options = preset.Options with { Seed = job.Seed + (ulong)data.Index };
+        string fingerprint = Fingerprint(preset, spec, job.Seed, stream, data);
         var metadata = new SaeFile.Metadata(modelName, data.Node.ToString(), data.Node.Layer, data.Node.Head,
             $"blocks.{data.Node.Layer}.attn.hook_{data.Node.Hook.ToString().ToLowerInvariant()}", data.Scale)
             { TrainingFingerprint = fingerprint, TrainingDevice = device.Name() };
@@ -200,7 +212,7 @@ public static class SaeSweep
                 return new Started(Score(job, finished.Sae, finished.History, trainedOn), null);
             }
         }
-        var sae = Create(spec, data.Train.Shape[1], preset.Width, new DeterministicRandom(preset.Options.Seed, stream));
+        var sae = Create(spec, data.Train.Shape[1], preset.Width, new DeterministicRandom(job.Seed, stream));
         var run = new SaeTrainingRun(sae, data.Train, options);
         var pending = new PendingJob(job, run, metadata, fingerprint);
         if (run.TryRestore(pending.StatePath, fingerprint)) report(run.EpochsDone, 0, false);
@@ -237,7 +249,7 @@ public static class SaeSweep
         var latents = sae.Encode(data.Test);
         var quality = ReconstructionQuality.Measure(data.Test, sae.Decode(latents));
         double l0 = LatentKernels.CountNonZero(latents.Span) / (double)data.Test.Shape[0];
-        return new Result(data.Node, job.Spec, job.Directory, data.Scale, history, quality, l0, trainedOn);
+        return new Result(data.Node, job.Spec, job.Directory, data.Scale, history, quality, l0, trainedOn) { Seed = job.Seed };
     }
 
     /// <summary>An SAE in training: after each epoch it writes its checkpoints and, when its clock says so, its resumable state.</summary>
@@ -295,7 +307,7 @@ public static class SaeSweep
     /// <summary>A diverged SAE's result: its history up to the epoch it diverged at, and NaN scores.</summary>
     private static Result Diverged(Job job, IReadOnlyList<EpochMetrics> history, string trainedOn) =>
         new(job.Data.Node, job.Spec, job.Directory, job.Data.Scale, history, new ReconstructionQuality(double.NaN, double.NaN, double.NaN),
-            double.NaN, trainedOn, history[^1].Epoch);
+            double.NaN, trainedOn, history[^1].Epoch) { Seed = job.Seed };
 
     private static DivergedMarker? ReadDiverged(string directory)
     {
@@ -314,10 +326,10 @@ public static class SaeSweep
 
     private static string Hash(Tensor data) => Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(data.Span)));
 
-    private static string Fingerprint(TrainingPreset preset, SaeSpec spec, ulong stream, NodeData data)
+    private static string Fingerprint(TrainingPreset preset, SaeSpec spec, ulong seed, ulong stream, NodeData data)
     {
         var o = preset.Options;
-        string text = string.Join("|", preset.Width, spec, o.BatchSize, o.Epochs, o.LearningRate.ToString("R", CultureInfo.InvariantCulture), o.Seed,
+        string text = string.Join("|", preset.Width, spec, o.BatchSize, o.Epochs, o.LearningRate.ToString("R", CultureInfo.InvariantCulture), seed,
             string.Join(",", o.ResampleAfterEpochs), o.WarmupEpochs, o.DecoderBiasFromMean, stream, data.Node, data.DataHash);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }

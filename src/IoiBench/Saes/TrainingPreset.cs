@@ -20,19 +20,25 @@ public sealed record SaeSpec(string Variant, float Value, SaeVariantOptions? Var
 }
 
 /// <summary>
-/// An SAE training recipe from a YAML preset (<c>presets/*.yaml</c>): width, batch size, epochs, learning rate, seed,
-/// resampling schedule, checkpoints, and the variants with their λ or k values and options. Unknown keys are errors
-/// naming the file, the line and the key.
+/// An SAE training recipe from a YAML preset (<c>presets/*.yaml</c>): width, batch size, epochs, learning rate, seeds,
+/// resampling schedule, checkpoints, and the variants with their λ or k values and options. Every SAE is trained once
+/// per seed (<c>seeds: [0, 1, 2]</c>, or one <c>seed</c>); <see cref="TrainingOptions.Seed"/> is the first, whose SAEs
+/// every readout uses, while the others measure how much the edits depend on the seed. Unknown keys are errors naming
+/// the file, the line and the key.
 /// </summary>
 public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpec> Saes, TrainingOptions Options)
 {
+    /// <summary>The seeds every SAE is trained with, the first being <see cref="TrainingOptions.Seed"/>.</summary>
+    public IReadOnlyList<ulong> Seeds { get; init; } = [Options.Seed];
+
     private static readonly string[] TopKOptions = ["relu", "encoder_bias", "normalize_decoder", "aux_k", "aux_k_coefficient"];
 
     public static TrainingPreset Load(string path)
     {
         var yaml = YamlFile.Load(path);
         var root = yaml.Root;
-        yaml.CheckKeys(root, "width", "batch_size", "epochs", "learning_rate", "seed", "resample_after_epochs", "warmup_epochs", "checkpoints", "decoder_bias_init", "variants");
+        yaml.CheckKeys(root, "width", "batch_size", "epochs", "learning_rate", "seed", "seeds", "resample_after_epochs", "warmup_epochs", "checkpoints",
+            "decoder_bias_init", "variants");
 
         int Integer(YamlNode node, string key, int minimum) =>
             int.TryParse(yaml.Scalar(node, key), NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= minimum
@@ -81,9 +87,18 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
             }
         }
 
-        ulong seed = yaml.Optional(root, "seed") is { } seedNode
-            ? ulong.TryParse(yaml.Scalar(seedNode, "seed"), NumberStyles.None, CultureInfo.InvariantCulture, out ulong s) ? s : throw yaml.Error(seedNode, "'seed' must be a non-negative integer.")
-            : 0;
+        ulong Seed(YamlNode node, string key) =>
+            ulong.TryParse(yaml.Scalar(node, key), NumberStyles.None, CultureInfo.InvariantCulture, out ulong s) ? s : throw yaml.Error(node, $"'{key}' must be a non-negative integer.");
+        List<ulong> seeds = [0];
+        if (yaml.Optional(root, "seeds") is { } seedsNode)
+        {
+            if (yaml.Optional(root, "seed") is { } both) throw yaml.Error(both, "give either 'seed' or 'seeds', not both.");
+            seeds = [.. yaml.Sequence(seedsNode, "seeds").Select(item => Seed(item, "seeds"))];
+            if (seeds.Count == 0) throw yaml.Error(seedsNode, "'seeds' is empty.");
+            if (seeds.Distinct().Count() != seeds.Count) throw yaml.Error(seedsNode, "'seeds' lists a seed twice.");
+        }
+        else if (yaml.Optional(root, "seed") is { } seedNode) seeds = [Seed(seedNode, "seed")];
+        ulong seed = seeds[0];
         var trainingOptions = new TrainingOptions(Integer(yaml.Required(root, "batch_size"), "batch_size", 1), epochs,
             Positive(yaml.Required(root, "learning_rate"), "learning_rate"), seed)
         {
@@ -97,6 +112,6 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
                 _ => throw yaml.Error(init, "'decoder_bias_init' must be mean or zeros."),
             },
         };
-        return new TrainingPreset(Path.GetFileNameWithoutExtension(path), width, saes, trainingOptions);
+        return new TrainingPreset(Path.GetFileNameWithoutExtension(path), width, saes, trainingOptions) { Seeds = seeds };
     }
 }

@@ -41,6 +41,20 @@ public class ConsoleProgressTests
     }
 
     [Fact]
+    public void AStagesEndLineCarriesThePeakMemoryOfTheStage()
+    {
+        var log = new StringWriter();
+        long peak = 0;
+        using (var progress = new ConsoleProgress(log, terminal: null, () => TimeSpan.Zero, () => peak))
+        {
+            progress.Report(new ProgressUpdate("probing", 0, 2));
+            peak = 3L << 29;
+            progress.Report(new ProgressUpdate("probing", 2, 2));
+        }
+        Assert.Equal("probing: 2/2 in 0.0s, peak memory 1.50 GiB", log.ToString().Trim());
+    }
+
+    [Fact]
     public void OnATerminalEachStageIsALiveBarAndWarningsPrintAboveIt()
     {
         var terminal = new TestConsole().Interactive().EmitAnsiSequences();

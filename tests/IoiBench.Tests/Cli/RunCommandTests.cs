@@ -128,6 +128,36 @@ public class RunCommandTests
     }
 
     [Fact]
+    public void ARunWithSeveralSeedsKeepsTheFirstSeedsResultsAndReportsTheSpread()
+    {
+        using var dir = new TestPaths.TempDirectory();
+        File.WriteAllText(dir.File("sites.yaml"), Sites);
+        File.WriteAllText(dir.File("one.yaml"), Preset);
+        File.WriteAllText(dir.File("two.yaml"), Preset.Replace("variants:", "seeds: [0, 1]\nvariants:"));
+        string[] Args(string preset, string output) => ["run", "--model", TestPaths.TinyModel, "--sites", dir.File("sites.yaml"), "--prompts",
+            TinyDataset.PromptsDirectory, "--train", "60", "--validation", "12", "--test", "30", "--seed", "3", "--preset", dir.File(preset),
+            "--output", dir.File(output), "--cache", dir.Path];
+        Assert.Equal(0, CliRunner.Run(Args("one.yaml", "one")).Code);
+        var (code, _, error) = CliRunner.Run(Args("two.yaml", "two"));
+        Assert.True(code == 0, error);
+
+        // The leaderboard's rows are the first seed's: exactly those of the one-seed run.
+        Assert.Equal(File.ReadAllText(dir.File("one/edits.csv")), File.ReadAllText(dir.File("two/edits.csv")));
+        var run = RunJson.Read(dir.File("two"));
+        Assert.Equal([0ul, 1ul], run.Seeds);
+        // Seed 1: each variant's agnostic and aware edit on both cross-sections.
+        Assert.Equal(2 * 2 * 2, run.SeedEdits.Count);
+        Assert.All(run.SeedEdits, e => Assert.Equal(1ul, e.Seed));
+        Assert.Equal(1 + 2 * run.SeedEdits.Count, File.ReadAllLines(dir.File("two/seeds.csv")).Length);
+        Assert.Equal(2, SeedSpread.Stability(run).Count);
+        string leaderboard = File.ReadAllText(dir.File("two/leaderboard.md"));
+        Assert.Contains("edit acc sd (seeds)", leaderboard);
+        Assert.Contains("across the 2 training seeds, the 4 SAE rows rank alike with Kendall's τ", leaderboard);
+        Assert.Contains("Seed spread", File.ReadAllText(dir.File("two/report.html")));
+        Assert.Equal(File.ReadAllText(dir.File("two/run.json")), RunJson.Write(run));
+    }
+
+    [Fact]
     public void PatchingTheCleanActivationsBackChangesNothing()
     {
         // The patch writes each node's row at that node's position in the base prompt: writing the clean values back

@@ -43,6 +43,9 @@ public class TrainingPresetTests
     [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\ncheckpoints: [1, 4]\nvariants:\n  topk:\n    k: [1]\n", "preset.yaml:5", "must not exceed epochs (3)")]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nvariants:\n  gated:\n    l1: [1]\n    magnitude_relu: maybe\n", "preset.yaml:8", "'magnitude_relu' must be true or false")]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nvariants:\n  vanilla:\n    l1: [1]\n    relu: false\n", "preset.yaml:8", "unknown key 'relu'")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nseed: 1\nseeds: [1, 2]\nvariants:\n  vanilla:\n    l1: [1]\n", "preset.yaml:5", "either 'seed' or 'seeds'")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nseeds: [1, 1]\nvariants:\n  vanilla:\n    l1: [1]\n", "preset.yaml:5", "lists a seed twice")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nseeds: []\nvariants:\n  vanilla:\n    l1: [1]\n", "preset.yaml:5", "'seeds' is empty")]
     public void BadPresetsNameTheFileLineAndKey(string yaml, string where, string what)
     {
         using var dir = new TestPaths.TempDirectory();
@@ -92,5 +95,23 @@ public class TrainingPresetTests
         // The same preset and seed give the same SAEs.
         var again = SaeSweep.Run(preset, train, test, dir.File("again"), "tiny", null);
         Assert.Equal(SaeFile.Load(results[0].Directory).Sae.Parameters["W_dec"].Span.ToArray(), SaeFile.Load(again[0].Directory).Sae.Parameters["W_dec"].Span.ToArray());
+
+        // More seeds: the first seed's SAEs are the one-seed preset's, file for file; each other seed's SAEs are new ones.
+        File.WriteAllText(dir.File("seeds.yaml"), File.ReadAllText(dir.File("preset.yaml")).Replace("seed: 4", "seeds: [4, 7]"));
+        var seeded = SaeSweep.Run(TrainingPreset.Load(dir.File("seeds.yaml")), train, test, dir.File("seeds"), "tiny", null);
+        Assert.Equal(8, seeded.Count);
+        Assert.Equal([4ul, 7ul], seeded.Select(r => r.Seed).Distinct());
+        foreach (var first in seeded.Where(r => r.Seed == 4))
+        {
+            var alone = results.Single(r => r.Node == first.Node && r.Spec == first.Spec);
+            Assert.Equal(alone.Name, first.Name);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(alone.Directory, SaeFile.WeightsFile)), File.ReadAllBytes(Path.Combine(first.Directory, SaeFile.WeightsFile)));
+        }
+        foreach (var other in seeded.Where(r => r.Seed == 7))
+        {
+            Assert.Equal(other.Spec.Name + "-seed7", other.Name);
+            var first = seeded.Single(r => r.Seed == 4 && r.Node == other.Node && r.Spec == other.Spec);
+            Assert.NotEqual(SaeFile.Load(first.Directory).Sae.Parameters["W_dec"].Span.ToArray(), SaeFile.Load(other.Directory).Sae.Parameters["W_dec"].Span.ToArray());
+        }
     }
 }
