@@ -71,7 +71,7 @@ internal static class BenchForwardCommand
             var preset = Defaults.LoadPreset("makelov2024");
             var nodes = IoiBench.Sites.SitesFile.Load(Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml")).Nodes;
             int perNode = preset.Saes.Count * (preset.Options.Checkpoints.Count(e => e < preset.Options.Epochs) + 1);
-            int ldPrompts = new EditOptions().LdPrompts;
+            int ldPrompts = new EditOptions().LdPrompts!.Value;
             double passesPerCandidate = ldPrompts / (double)b;
             double projectedSeconds = nodes.Sum(n => perNode * passesPerCandidate * MsFrom(n.Layer)) / 1000;
             double fullPassSeconds = nodes.Count * perNode * passesPerCandidate * full.Median / 1000;

@@ -14,14 +14,17 @@ internal static class RunCommand
         var siteOptions = new SiteOptions("SAEs train and GPT-2 runs (activations, selection, edits, pathology)");
         var preset = CommonOptions.Preset("quick");
         var output = new Option<string?>("--output") { Description = "Run directory (default: runs/RUN-ID, RUN-ID = MODEL-PRESET, 'embedded' for the embedded model)" };
-        var selection = new Option<string>("--selection") { Description = "validation (default) or oracle (select SAEs on the test split, as the reference did)", DefaultValueFactory = _ => "validation" }
-            .AcceptingOnly("validation", "oracle");
+        var selection = new ChoiceOption<SelectionRule>("--selection", "How SAEs are chosen: validation (on the validation split); oracle (on test); " +
+            "reference (as the reference's figures: on test, final SAEs, top-k at its smallest k, one SAE per edit type; docs/reproducing.md)",
+            SelectionRule.Validation);
+        var f1Split = new ChoiceOption<F1Split>("--f1-split", "Split the aware edit's F1 rankings come from: train (every counterfactual name occurs " +
+            "there) or test (the reference's)", F1Split.Train);
         var columns = CommonOptions.LeaderboardColumns();
         var pathologyPrompts = CommonOptions.Number("--pathology-prompts", "Test prompts for the error pathology (two forward passes per node and method)",
             fallback: 500, minimum: 1);
         var probeTrain = CommonOptions.Number("--probe-train", "Train prompts the probes are fitted on (every test prompt scores them)", fallback: 5000, minimum: 1);
         var command = new Command("run", "Run the benchmark end to end and write runs/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
-            { preset, output, selection, columns, pathologyPrompts, probeTrain };
+            { preset, output, selection, f1Split, columns, pathologyPrompts, probeTrain };
         siteOptions.AddTo(command);
         command.SetAction(parse =>
         {
@@ -33,7 +36,8 @@ internal static class RunCommand
             string directory = Defaults.Writable(parse.GetValue(output) ?? Path.Combine("runs", runId), "--output");
             var options = new BenchmarkOptions(source, presetPath, directory, runId)
             {
-                OracleSelection = parse.GetValue(selection) == "oracle",
+                Selection = selection.Get(parse),
+                F1Split = f1Split.Get(parse),
                 PathologyPrompts = parse.GetValue(pathologyPrompts),
                 ProbeTrain = parse.GetValue(probeTrain),
                 Columns = CommonOptions.Columns(parse, columns),

@@ -5,8 +5,8 @@ using IoiBench.Sites;
 namespace IoiBench.Dictionaries;
 
 /// <summary>
-/// The supervised feature dictionary of one node in the "independent" parametrisation (Makelov et al. 2024, §3 of
-/// the method notes): the mean activation μ, and for each attribute f ∈ {IO, S, Pos} and value v the conditional mean
+/// The supervised feature dictionary of one node in the "independent" parametrisation (Makelov et al. 2024;
+/// docs/method.md, "Supervised dictionaries"): the mean activation μ, and for each attribute f ∈ {IO, S, Pos} and value v the conditional mean
 /// of the centred activation, u_f[v] = mean over {p : f(p) = v} of (a_p − μ), each attribute fitted independently.
 /// A prompt's reconstruction is â = μ + u_IO[IO] + u_S[S] + u_Pos[Pos].
 /// </summary>

@@ -3,7 +3,7 @@ using IoiBench.Numerics;
 namespace IoiBench.Edits;
 
 /// <summary>
-/// Latents ranked per attribute value by how well their activity predicts the value (method notes §5): with A[p, j] =
+/// Latents ranked per attribute value by how well their activity predicts the value (docs/method.md, "Edits"): with A[p, j] =
 /// latent j active on prompt p and M[p, v] = prompt p has value v, precision = |A_j ∧ M_v| / |A_j|, recall =
 /// |A_j ∧ M_v| / |M_v|, F1 = 2PR / (P + R). An undefined F1 (0/0) ranks last (−∞); ties go to the lower latent index.
 /// Values never seen rank every latent at −∞, i.e. by index.
@@ -63,14 +63,17 @@ public sealed class F1Ranking
     /// <summary>The ranking for a value: latents from best to worst F1.</summary>
     public int[] Ranking(string value) => _rankings.TryGetValue(value, out var ranking) ? ranking : [.. Enumerable.Range(0, _latents)];
 
-    /// <summary>The first <paramref name="n"/> latents of the value's ranking that are active in <paramref name="latents"/>.</summary>
-    public int[] FirstActive(string value, ReadOnlySpan<float> latents, int n)
+    /// <summary>
+    /// The first <paramref name="n"/> latents of the value's ranking that are active in <paramref name="latents"/>
+    /// (non-zero, or above 0 with <paramref name="activeIfPositive"/>).
+    /// </summary>
+    public int[] FirstActive(string value, ReadOnlySpan<float> latents, int n, bool activeIfPositive = false)
     {
         var chosen = new List<int>(n);
         foreach (int j in Ranking(value))
         {
             if (chosen.Count == n) break;
-            if (latents[j] != 0) chosen.Add(j);
+            if (activeIfPositive ? latents[j] > 0 : latents[j] != 0) chosen.Add(j);
         }
         return [.. chosen];
     }

@@ -8,7 +8,7 @@ namespace IoiBench.Edits;
 public sealed record SaeEdit(Tensor Edited, int[][] Removed);
 
 /// <summary>
-/// The two SAE edits of the method notes (§5), on one node's activations in the SAE's normalised space. m(x) are the
+/// The two SAE edits (docs/method.md, "Edits"), on one node's activations in the SAE's normalised space. m(x) are the
 /// latent magnitudes (<see cref="SparseAutoencoder.Encode"/>), d_j the rows of W_dec.
 /// </summary>
 public static class SaeEdits
@@ -65,10 +65,12 @@ public static class SaeEdits
     /// Interpretation-aware edit: remove the first <paramref name="n"/> latents of the clean value's F1 ranking that are
     /// active in the clean activation, add the first n of the counterfactual value's ranking that are active in the
     /// counterfactual one: edited = a_clean − Σ_remove m_j(a_clean)·d_j + Σ_add m_j(a_cf)·d_j. With fewer than n active
-    /// latents the missing slots do nothing (the reference pads with inactive latents, whose coefficient is 0).
+    /// latents the missing slots do nothing (the reference pads with inactive latents, whose coefficient is 0). A latent
+    /// is active when its magnitude is non-zero, or, with <paramref name="activeIfPositive"/> (the reference's convention),
+    /// above 0: the two differ only for SAEs whose magnitudes can be negative.
     /// </summary>
     public static SaeEdit ByF1(SparseAutoencoder sae, Tensor clean, Tensor counterfactual, IReadOnlyList<string> cleanValues,
-        IReadOnlyList<string> counterfactualValues, F1Ranking ranking, int n)
+        IReadOnlyList<string> counterfactualValues, F1Ranking ranking, int n, bool activeIfPositive = false)
     {
         int prompts = clean.Shape[0];
         var mClean = sae.Encode(clean);
@@ -78,8 +80,8 @@ public static class SaeEdits
         var removed = new int[prompts][];
         for (int p = 0; p < prompts; p++)
         {
-            var remove = ranking.FirstActive(cleanValues[p], mClean.Row(p), n);
-            var add = ranking.FirstActive(counterfactualValues[p], mCf.Row(p), n);
+            var remove = ranking.FirstActive(cleanValues[p], mClean.Row(p), n, activeIfPositive);
+            var add = ranking.FirstActive(counterfactualValues[p], mCf.Row(p), n, activeIfPositive);
             foreach (int j in remove) TensorPrimitives.MultiplyAdd(wDec.Row(j), -mClean.Row(p)[j], edited.Row(p), edited.Row(p));
             foreach (int j in add) TensorPrimitives.MultiplyAdd(wDec.Row(j), mCf.Row(p)[j], edited.Row(p), edited.Row(p));
             removed[p] = remove;

@@ -29,7 +29,7 @@ internal sealed class BatchedSaeTrainer : IDisposable
     private readonly SaeTrainingRun[] _nodeLeaders;
     private readonly float[] _lambdas;
     private readonly List<IDisposable> _allocations = [];
-    private readonly DeviceArray<float> _parameters, _gradients, _firstMoments, _secondMoments, _data, _stats, _lambdasOnDevice;
+    private readonly DeviceArray<float> _parameters, _gradients, _firstMoments, _secondMoments, _data, _stats, _lambdasOnDevice, _rates;
     private readonly DeviceArray<int> _order, _nodeOf, _fired, _ks;
     private readonly DeviceArray<int>? _selected;   // top-k: the kept latents of each row, [G, rows, k_max]
     private readonly int _kMax;
@@ -67,6 +67,7 @@ internal sealed class BatchedSaeTrainer : IDisposable
             _lambdas = [.. runs.Select(r => r.Sae switch { VanillaSae v => v.L1Coefficient, GatedSae g => g.L1Coefficient, _ => 0f })];
             _lambdasOnDevice = Allocate<float>(_saes);
             _lambdasOnDevice.Upload(_lambdas);
+            _rates = Allocate<float>(_saes);
             int[] ks = [.. runs.Select(r => (r.Sae as TopKSae)?.K ?? 0)];
             _ks = Allocate<int>(_saes);
             _ks.Upload(ks);
@@ -161,15 +162,14 @@ internal sealed class BatchedSaeTrainer : IDisposable
     /// <summary>Trains every run one epoch and returns each run's metrics (in the order of the runs).</summary>
     public IReadOnlyList<EpochMetrics> RunEpoch()
     {
-        float rate = _runs[0].Options.LearningRateAt(_runs[0].EpochsDone);
-        if (_runs.Any(r => r.Options.LearningRateAt(r.EpochsDone) != rate))
-            throw new InvalidOperationException("runs trained together must share their learning-rate schedule.");
+        // Each run's own rate: a run whose resample found dead latents warms up, one that found none does not.
+        _rates.Upload([.. _runs.Select(r => r.LearningRate)]);
         var orders = new int[_nodeLeaders.Length][];
         Parallel.For(0, orders.Length, node => orders[node] = _nodeLeaders[node].StartEpoch().Order);
         for (int node = 0; node < orders.Length; node++) _order.Upload(orders[node], (long)node * _examples);
 
         int batch = _runs[0].Options.BatchSize;
-        for (int start = 0; start < _examples; start += batch) Step(start, Math.Min(batch, _examples - start), rate);
+        for (int start = 0; start < _examples; start += batch) Step(start, Math.Min(batch, _examples - start));
 
         var sums = _sums.Download();
         var fired = _fired.Download();
@@ -190,7 +190,7 @@ internal sealed class BatchedSaeTrainer : IDisposable
     }
 
     /// <summary>One Adam step of every SAE on rows start…start+rows−1 of its node's shuffled data.</summary>
-    private void Step(int start, int rows, float rate)
+    private void Step(int start, int rows)
     {
         long inputs = (long)_saes * rows * _dIn;
         _stats.Clear();   // slots a variant does not write must add 0
@@ -206,9 +206,13 @@ internal sealed class BatchedSaeTrainer : IDisposable
 
         var optimizer = _runs[0].Optimizer;
         _steps++;
-        _kernels.LaunchElementwise("adam", _parameterCount, _parameters.Pointer, _gradients.Pointer, _firstMoments.Pointer, _secondMoments.Pointer,
-            rate, optimizer.Beta1, optimizer.Beta2, optimizer.Epsilon, Adam.Correction(optimizer.Beta1, _steps), Adam.Correction(optimizer.Beta2, _steps),
-            _parameterCount);
+        float correction1 = Adam.Correction(optimizer.Beta1, _steps), correction2 = Adam.Correction(optimizer.Beta2, _steps);
+        foreach (var (offset, size) in _layout.Values)
+        {
+            long total = (long)size * _saes;
+            _kernels.LaunchElementwise("adam", total, _parameters.At(offset), _gradients.At(offset), _firstMoments.At(offset), _secondMoments.At(offset),
+                _rates.Pointer, (long)size, optimizer.Beta1, optimizer.Beta2, optimizer.Epsilon, correction1, correction2, total);
+        }
         if (_normaliseDecoder)
         {
             long decoderRows = (long)_saes * _dSae;

@@ -37,9 +37,14 @@ public sealed class PromptLibrary
         ContentHash = hash;
     }
 
+    /// <summary>
+    /// A prompts directory: IoiBench's YAML files, or the reference repository's JSON data folder
+    /// (<see cref="ReferencePromptFiles"/>), told apart by which files are there.
+    /// </summary>
     public static PromptLibrary Load(string directory)
     {
         if (!System.IO.Directory.Exists(directory)) throw new InvalidInputException($"{directory}: prompts directory not found.");
+        if (ReferencePromptFiles.IsIn(directory) && !File.Exists(System.IO.Path.Combine(directory, TemplatesFile))) return ReferencePromptFiles.Load(directory);
         string Path(string file) => System.IO.Path.Combine(directory, file);
 
         var templatesYaml = YamlFile.Load(Path(TemplatesFile));
@@ -63,23 +68,32 @@ public sealed class PromptLibrary
         {
             var yaml = YamlFile.Load(Path(file));
             yaml.CheckKeys(yaml.Root, key);
-            var words = yaml.StringList(yaml.Root, key);
-            var duplicate = words.GroupBy(w => w).FirstOrDefault(g => g.Count() > 1);
-            if (duplicate is not null) throw new InvalidInputException($"{Path(file)}: '{duplicate.Key}' appears more than once in '{key}'.");
-            if (words.Count < minimum) throw new InvalidInputException($"{Path(file)}: '{key}' needs at least {minimum} entries, found {words.Count}.");
-            var spaced = words.FirstOrDefault(w => w.Any(char.IsWhiteSpace));
-            if (spaced is not null) throw new InvalidInputException($"{Path(file)}: '{spaced}' in '{key}' contains whitespace (write words without their leading space).");
-            return words;
+            return CheckWords(Path(file), key, yaml.StringList(yaml.Root, key), minimum);
         }
 
-        var names = Words(NamesFile, "names", minimum: MinimumNames);
-        var objects = Words(ObjectsFile, "objects", minimum: 1);
-        var places = Words(PlacesFile, "places", minimum: 1);
+        return Create(directory, templates, Words(NamesFile, "names", MinimumNames), Words(ObjectsFile, "objects", 1), Words(PlacesFile, "places", 1),
+            [.. new[] { TemplatesFile, NamesFile, ObjectsFile, PlacesFile }.Select(Path)]);
+    }
 
+    /// <summary>A word list checked: no duplicates, at least <paramref name="minimum"/> words, none with whitespace; errors name the file.</summary>
+    internal static List<string> CheckWords(string path, string key, List<string> words, int minimum)
+    {
+        var duplicate = words.GroupBy(w => w).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new InvalidInputException($"{path}: '{duplicate.Key}' appears more than once in '{key}'.");
+        if (words.Count < minimum) throw new InvalidInputException($"{path}: '{key}' needs at least {minimum} entries, found {words.Count}.");
+        var spaced = words.FirstOrDefault(w => w.Any(char.IsWhiteSpace));
+        if (spaced is not null) throw new InvalidInputException($"{path}: '{spaced}' in '{key}' contains whitespace (write words without their leading space).");
+        return words;
+    }
+
+    /// <summary>A library from its parts; <paramref name="files"/> (read in order) identify it in cache keys.</summary>
+    internal static PromptLibrary Create(string directory, List<IoiTemplate> templates, List<string> names, List<string> objects, List<string> places,
+        IReadOnlyList<string> files)
+    {
         using var sha = SHA256.Create();
-        foreach (string file in new[] { TemplatesFile, NamesFile, ObjectsFile, PlacesFile })
+        foreach (string file in files)
         {
-            byte[] bytes = File.ReadAllBytes(Path(file));
+            byte[] bytes = File.ReadAllBytes(file);
             sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
         }
         sha.TransformFinalBlock([], 0, 0);

@@ -12,7 +12,8 @@ namespace IoiBench.Runs;
 /// </summary>
 public sealed record BenchmarkOptions(SiteSource Source, string PresetPath, string OutputDirectory, string RunId)
 {
-    public bool OracleSelection { get; init; }
+    public SelectionRule Selection { get; init; } = SelectionRule.Validation;
+    public F1Split F1Split { get; init; } = F1Split.Train;
     public int PathologyPrompts { get; init; } = 500;
     public int ProbeTrain { get; init; } = 5000;
     public IReadOnlyList<LeaderboardColumn> Columns { get; init; } = LeaderboardColumns.Default;
@@ -40,7 +41,7 @@ public static class BenchmarkRun
             device: options.Source.Device);
         var (candidates, excluded) = UsableCandidates(sweep, sites.Nodes);
         ulong seed = inputs.Dataset.Options.Seed;
-        var editOptions = new EditOptions(OracleSelection: options.OracleSelection, Seed: seed);
+        var editOptions = new EditOptions(Selection: options.Selection, Seed: seed, F1Split: options.F1Split);
         var selector = new SaeSelector(inputs.Transformer, inputs.Dataset, inputs.Train, validation, inputs.Test, candidates, editOptions);
         var edited = sites.CrossSections.SelectMany(s => s.Nodes.Select(n => (n, s.Attribute))).ToList();
         selector.SelectAll([.. edited, .. ProbingBenchmark.SelectionPairs(sites.Nodes, sites.CrossSections)], progress, everySeed: edited);
@@ -55,7 +56,7 @@ public static class BenchmarkRun
         var recovery = new RecoveryBenchmark(selector).Run(sites.CrossSections);
 
         var provenance = new RunProvenance(options.RunId, inputs.ModelName, inputs.Model.ContentHash, inputs.Dataset.Hash, seed, recipe.Name,
-            Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(options.PresetPath))), options.OracleSelection ? "test (oracle)" : "validation",
+            Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(options.PresetPath))), editOptions.SelectionName + (options.F1Split == F1Split.Test ? "; F1 on test" : ""),
             typeof(BenchmarkRun).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow,
             string.Join(" and ", sweep.Select(r => r.TrainedOn).Distinct().Order()));
         var results = new RunResults(provenance, edits, [.. selector.Selections.Where(s => s.Seed == firstSeed)], pathology, probes, recovery)
@@ -74,7 +75,7 @@ public static class BenchmarkRun
         var dataset = options.Source.Dataset;
         if (dataset.Train < 1) throw new InvalidInputException("the train split is empty (--train 0); supervised dictionaries and SAEs are fitted on it.");
         if (dataset.Test < 1) throw new InvalidInputException("the test split is empty (--test 0); every reported number is measured on it.");
-        if (dataset.Validation < 1 && !options.OracleSelection)
+        if (dataset.Validation < 1 && options.Selection == SelectionRule.Validation)
             throw new InvalidInputException("the validation split is empty (--validation 0), but SAEs are selected on it; give validation prompts, " +
                                             "or select on the test split (--selection oracle).");
     }

@@ -10,11 +10,6 @@ using IoiBench.Sites;
 
 namespace IoiBench.Runs;
 
-/// <summary>How edits are made and scored (method notes §5–§7, decisions.md).
-/// LdPrompts: how many prompts of the selection split measure each candidate SAE's logit difference recovered (one
-/// forward pass per candidate, so a subset).</summary>
-public sealed record EditOptions(int AgnosticLatents = 2, int AwareLatents = 1, bool OracleSelection = false, ulong Seed = 0, int LdPrompts = 500);
-
 /// <summary>One leaderboard row: an edit method (and SAE variant) on one cross-section, over the test prompts.</summary>
 public sealed record EditResult(string CrossSection, string Label, IoiAttribute Attribute, string Method, string Variant,
     Estimate EditAccuracy, Estimate WeightRemoved, Estimate LogitDiff, Estimate IoiAccuracy)
@@ -101,16 +96,17 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
             var awareWeight = new double[prompts.Count];
             foreach (var node in section.Nodes)
             {
-                var (sae, ranking) = selector.Select(node, attribute, variant, seed);
-                var clean = ActivationScale.Apply(test.Get(node, PromptVariant.Clean), sae.Scale);
-                var cf = ActivationScale.Apply(test.Get(node, cfVariant), sae.Scale);
+                var (sae, _) = selector.Select(node, attribute, variant, seed, EditType.Agnostic);
                 var greedy = selector.AgnosticEdit(sae, node, attribute, test);
                 agnostic[node] = ActivationScale.Undo(greedy.Edited, sae.Scale);
-                Accumulate(agnosticWeight, SaeEdits.WeightRemoved(sae.Sae, clean, greedy.Removed), section.Nodes.Count);
+                Accumulate(agnosticWeight, SaeEdits.WeightRemoved(sae.Sae, ActivationScale.Apply(test.Get(node, PromptVariant.Clean), sae.Scale), greedy.Removed),
+                    section.Nodes.Count);
 
-                var byF1 = SaeEdits.ByF1(sae.Sae, clean, cf, cleanValues, cfValues, ranking, options.AwareLatents);
-                aware[node] = ActivationScale.Undo(byF1.Edited, sae.Scale);
-                Accumulate(awareWeight, SaeEdits.WeightRemoved(sae.Sae, clean, byF1.Removed), section.Nodes.Count);
+                var (awareSae, _) = selector.Select(node, attribute, variant, seed, EditType.Aware);
+                var byF1 = selector.AwareEdit(awareSae, node, attribute, test);
+                aware[node] = ActivationScale.Undo(byF1.Edited, awareSae.Scale);
+                Accumulate(awareWeight, SaeEdits.WeightRemoved(awareSae.Sae, ActivationScale.Apply(test.Get(node, PromptVariant.Clean), awareSae.Scale), byF1.Removed),
+                    section.Nodes.Count);
             }
             yield return Result("agnostic", variant, runs.Score(agnostic, stage.Step($"{section.Name}: {detail} agnostic", n)), agnosticWeight) with { Seed = seed };
             yield return Result("aware", variant, runs.Score(aware, stage.Step($"{section.Name}: {detail} aware", n)), awareWeight) with { Seed = seed };

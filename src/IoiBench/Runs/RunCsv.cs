@@ -11,9 +11,10 @@ public static class RunCsv
         yield return ("edits.csv", Table("cross_section,attribute,method,variant,edit_accuracy,edit_accuracy_lo,edit_accuracy_hi,weight_removed,weight_removed_lo,weight_removed_hi,logit_diff,ioi_accuracy,prompts",
             run.Edits.Select(r => Row(r.CrossSection, A(r.Attribute), r.Method, r.Variant, F(r.EditAccuracy.Mean), F(r.EditAccuracy.Lower), F(r.EditAccuracy.Upper),
                 F(r.WeightRemoved.Mean), F(r.WeightRemoved.Lower), F(r.WeightRemoved.Upper), F(r.LogitDiff.Mean), F(r.IoiAccuracy.Mean), r.EditAccuracy.Count))));
-        yield return ("selections.csv", Table("node,attribute,variant,sae,epoch,selection_distance,test_distance,explained_variance,l0,supervised_cosine,best_f1,ld_recovered,spearman_distance_l0,spearman_distance_ld,candidates",
+        yield return ("selections.csv", Table("node,attribute,variant,edit_type,sae,epoch,selection_distance,test_distance,explained_variance,l0,supervised_cosine,best_f1,ld_recovered,spearman_distance_l0,spearman_distance_ld,candidates",
             run.Selections.OrderBy(s => s.Node.ToString(), StringComparer.Ordinal).ThenBy(s => s.Attribute).ThenBy(s => s.Variant, StringComparer.Ordinal)
-                .Select(s => Row(s.Node, A(s.Attribute), s.Variant, s.Sae, s.Epoch, F(s.SelectionDistance), F(s.TestDistance), F(s.ExplainedVariance), F(s.L0),
+                .ThenBy(s => s.EditType, StringComparer.Ordinal)
+                .Select(s => Row(s.Node, A(s.Attribute), s.Variant, s.EditType, s.Sae, s.Epoch, F(s.SelectionDistance), F(s.TestDistance), F(s.ExplainedVariance), F(s.L0),
                     F(s.SupervisedCosine), F(s.BestF1), F(s.LdRecovered), F(s.SpearmanL0), F(s.SpearmanLd), s.Candidates))));
         yield return ("pathology.csv", Table("scope_kind,scope,attribute,method,sae,kl_reconstruction,kl_reconstruction_lo,kl_reconstruction_hi,kl_random,kl_random_lo,kl_random_hi,kl_ratio," +
                                              "ld_change_reconstruction,ld_change_random,ld_change_ratio,relative_error,prompts",

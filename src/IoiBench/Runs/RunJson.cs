@@ -110,6 +110,8 @@ public static class RunJson
                 json.WriteString("node", s.Node.ToString());
                 json.WriteString("attribute", A(s.Attribute));
                 json.WriteString("variant", s.Variant);
+                json.WriteString("edit_type", s.EditType);
+                json.WriteNumber("seed", s.Seed);
                 json.WriteString("sae", s.Sae);
                 json.WriteNumber("epoch", s.Epoch);
                 json.WriteString("directory", s.Directory);
@@ -204,7 +206,11 @@ public static class RunJson
             var selections = Items(root, "selections", s => new NodeSelection(SiteNode.Parse(S(s, "node")), Attribute(s), S(s, "variant"), S(s, "sae"),
                 s.GetProperty("epoch").GetInt32(), S(s, "directory"), D(s, "selection_distance"), D(s, "test_distance"), D(s, "explained_variance"), D(s, "l0"),
                 D(s, "supervised_cosine"), D(s, "best_f1"), D(s, "ld_recovered"), D(s, "spearman_distance_l0"), D(s, "spearman_distance_ld"),
-                s.GetProperty("candidates").GetInt32()));
+                s.GetProperty("candidates").GetInt32())
+            {
+                EditType = s.TryGetProperty("edit_type", out var type) ? type.GetString() ?? "both" : "both",
+                Seed = s.TryGetProperty("seed", out var seed) ? seed.GetUInt64() : 0,
+            });
             var pathology = Items(root, "pathology", r => new PathologyResult(Kind(r), S(r, "scope"), Attribute(r), S(r, "method"), S(r, "sae"),
                 new Pathology(Interval(r, "kl_reconstruction"), Interval(r, "kl_random"), D(r, "kl_ratio"), Interval(r, "ld_change_reconstruction"),
                     Interval(r, "ld_change_random"), D(r, "ld_change_ratio"), D(r, "relative_error"))));

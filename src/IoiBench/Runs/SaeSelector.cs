@@ -11,38 +11,47 @@ using IoiBench.Sites;
 
 namespace IoiBench.Runs;
 
-/// <summary>The SAE chosen for a node, attribute and variant, the mean distance to the counterfactual its agnostic edits
-/// reached (selection split and test), its test explained variance and L0, and how it relates to the supervised features.
-/// SupervisedCosine: mean over decoder rows of the best cosine with the attribute's supervised codes u_f[v];
-/// BestF1: mean over the attribute's values of the best latent's F1 (train split); LdRecovered: |LD_sae − LD_mean| /
-/// |LD_clean − LD_mean| with the node alone replaced (1 = perfect); SpearmanL0, SpearmanLd: over the variant's
-/// candidates (every λ or k and checkpoint), the rank correlation of the distance with L0 and with |1 − LD recovered|.</summary>
+/// <summary>The SAE chosen for a node, attribute, variant and training seed (for <see cref="EditType"/>, or "both"), the
+/// mean distance to the counterfactual its edits reached (selection split and test), its test explained variance and
+/// L0, and how it relates to the supervised features. SupervisedCosine: mean over decoder rows of the best cosine with
+/// the attribute's supervised codes u_f[v]; BestF1: mean over the attribute's values of the best latent's F1 (on the F1
+/// split); LdRecovered: |LD_sae − LD_mean| / |LD_clean − LD_mean| with the node alone replaced (1 = perfect);
+/// SpearmanL0, SpearmanLd: over the candidates, the rank correlation of the distance with L0 and with
+/// |1 − LD recovered|.</summary>
 public sealed record NodeSelection(SiteNode Node, IoiAttribute Attribute, string Variant, string Sae, int Epoch, string Directory,
     double SelectionDistance, double TestDistance, double ExplainedVariance, double L0, double SupervisedCosine, double BestF1,
     double LdRecovered, double SpearmanL0, double SpearmanLd, int Candidates)
 {
     /// <summary>The training seed of the chosen SAE's candidates.</summary>
     public ulong Seed { get; init; }
+
+    /// <summary>The edit the SAE was chosen for: "both" (the agnostic edit's distance chose it for both) or one edit type.</summary>
+    public string EditType { get; init; } = "both";
 }
 
 /// <summary>
-/// Chooses, for each node, attribute and SAE variant, the SAE (λ or k, and checkpoint) whose agnostic edits land
-/// closest to the counterfactual activation on the validation split (on test with
-/// <see cref="EditOptions.OracleSelection"/>, as the reference did), and keeps what the choice needs and produces: the
-/// supervised dictionaries, each candidate's L0 and LD recovered, the F1 rankings and the test-split edits.
+/// Chooses, for each node, attribute, SAE variant and training seed, the SAE (λ or k, and checkpoint) whose edits land
+/// closest to the counterfactual activation, by the <see cref="EditOptions.Selection"/> rule, and keeps what the choice
+/// needs and produces: the supervised dictionaries, each candidate's L0 and LD recovered, the F1 rankings and the
+/// test-split edits.
 /// </summary>
 public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActivations train, SiteActivations validation, SiteActivations test,
     IReadOnlyDictionary<SiteNode, List<SaeCandidate>> candidates, EditOptions options)
 {
     private readonly Dictionary<SiteNode, SupervisedDictionary> _dictionaries = new();
-    private readonly Dictionary<(SiteNode, IoiAttribute, string, ulong), (SaeCandidate Sae, F1Ranking Ranking, NodeSelection Selection)> _selected = new();
+    private readonly Dictionary<(SiteNode, IoiAttribute, string, ulong, EditType), (SaeCandidate Sae, F1Ranking Ranking, NodeSelection Selection)> _selected = new();
     private readonly Dictionary<string, (double L0, double LdRecovered)> _candidateStats = new();
+    private readonly Dictionary<(string Directory, IoiAttribute Attribute), F1Ranking> _rankings = new();
     private readonly Dictionary<SiteNode, double> _meanAblatedLd = new();
     private readonly Dictionary<(string Directory, IoiAttribute Attribute), SaeEdit> _testEdits = new();
     private CleanRunCache? _ldRuns;
 
-    /// <summary>Every selection made so far.</summary>
-    public IReadOnlyCollection<NodeSelection> Selections => [.. _selected.Values.Select(v => v.Selection)];
+    private SiteActivations SelectionSplit => options.SelectsOnTest ? test : validation;
+    private IReadOnlyList<IoiExample> SelectionExamples => options.SelectsOnTest ? dataset.Test : dataset.Validation;
+
+    /// <summary>Every selection made so far (one per edit type under the reference rule, else one for both).</summary>
+    public IReadOnlyCollection<NodeSelection> Selections =>
+        [.. _selected.Where(s => options.Selection == SelectionRule.Reference || s.Key.Item5 == EditType.Agnostic).Select(s => s.Value.Selection)];
 
     /// <summary>The SAE variants among the candidates, in order of first appearance.</summary>
     public IReadOnlyList<string> Variants { get; } = [.. candidates.Values.SelectMany(c => c).Select(c => c.Variant).Distinct()];
@@ -66,15 +75,24 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
         return dictionary;
     }
 
-    /// <summary>F1 of the SAE's latents on the train split's clean activations (decisions.md: train contains every value).</summary>
-    private F1Ranking Ranking(SiteNode node, IoiAttribute attribute, SaeCandidate sae) =>
-        F1Ranking.Fit(sae.Latents(train.Get(node, PromptVariant.Clean)),
-            [.. dataset.Train.Select(e => e.Clean.Prompt.ValueOf(attribute))]);
+    /// <summary>
+    /// F1 of a candidate's latents for the attribute's values, on the F1 split's clean activations (train by default:
+    /// it contains every counterfactual name; test as the reference, where no counterfactual IO name occurs).
+    /// </summary>
+    private F1Ranking Ranking(SiteNode node, IoiAttribute attribute, SaeCandidate sae)
+    {
+        if (_rankings.TryGetValue((sae.Directory, attribute), out var ranking)) return ranking;
+        var (split, examples) = options.F1Split == F1Split.Test ? (test, dataset.Test) : (train, dataset.Train);
+        ranking = F1Ranking.Fit(sae.Latents(split.Get(node, PromptVariant.Clean)), [.. examples.Select(e => e.Clean.Prompt.ValueOf(attribute))]);
+        _rankings[(sae.Directory, attribute)] = ranking;
+        return ranking;
+    }
 
     /// <summary>
     /// Makes every selection the readouts will ask for, in order, as one progress stage: for each (node, attribute) pair,
-    /// the node's supervised dictionary and each variant's SAE (selections run forward passes and fill shared caches, so
-    /// they are made one at a time, before readouts that run in parallel).
+    /// the node's supervised dictionary and each variant's SAE of the first seed, and for the pairs in
+    /// <paramref name="everySeed"/> the other seeds' too (selections run forward passes and fill shared caches, so they
+    /// are made one at a time, before readouts that run in parallel).
     /// </summary>
     public void SelectAll(IEnumerable<(SiteNode Node, IoiAttribute Attribute)> pairs, IProgress<ProgressUpdate>? progress = null,
         IEnumerable<(SiteNode Node, IoiAttribute Attribute)>? everySeed = null)
@@ -88,7 +106,7 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
             Dictionary(node);
             foreach (string variant in Variants.Where(v => SeedsOf(v).Contains(seed)))
             {
-                Select(node, attribute, variant, seed);
+                foreach (var type in Enum.GetValues<EditType>()) Select(node, attribute, variant, seed, type);
                 string seedNote = Seeds.Count > 1 ? $" seed {seed}" : "";
                 progress?.Report(new ProgressUpdate("SAE selection", ++done, total, $"{node} {attribute.ToString().ToUpperInvariant()} {variant}{seedNote}"));
             }
@@ -96,27 +114,18 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
     }
 
     /// <summary>
-    /// The candidate whose agnostic edits land closest (mean L2, raw scale) to the counterfactual activations, and its
-    /// F1 ranking for the attribute.
+    /// The candidate whose edits land closest (mean L2, raw scale) to the counterfactual activations on the selection
+    /// split, and its F1 ranking for the attribute. Under the validation and oracle rules the agnostic edits choose one
+    /// SAE for both edit types; under the reference rule each edit type is chosen by its own edits.
     /// </summary>
-    public (SaeCandidate Sae, F1Ranking Ranking) Select(SiteNode node, IoiAttribute attribute, string variant, ulong? seed = null)
+    public (SaeCandidate Sae, F1Ranking Ranking) Select(SiteNode node, IoiAttribute attribute, string variant, ulong? seed = null,
+        EditType type = EditType.Agnostic)
     {
         ulong trainedWith = seed ?? FirstSeed;
-        if (_selected.TryGetValue((node, attribute, variant, trainedWith), out var chosen)) return (chosen.Sae, chosen.Ranking);
-        var cfVariant = PromptVariants.Of(attribute);
-        var selectionSplit = options.OracleSelection ? test : validation;
-        double Distance(SaeCandidate c, SiteActivations split)
-        {
-            var cf = split.Get(node, cfVariant);
-            var edited = ActivationScale.Undo(AgnosticEdit(c, node, attribute, split).Edited, c.Scale);
-            double total = 0;
-            for (int p = 0; p < cf.Shape[0]; p++)
-                total += System.Numerics.Tensors.TensorPrimitives.Distance(cf.Row(p), edited.Row(p));
-            return total / cf.Shape[0];
-        }
-        var pool = candidates.TryGetValue(node, out var list) ? list.Where(c => c.Variant == variant && c.Seed == trainedWith).ToList() : [];
-        if (pool.Count == 0) throw new InvalidInputException($"no {variant} SAE of seed {trainedWith} for node {node}.");
-        var scored = pool.Select(c => (Candidate: c, Distance: Distance(c, selectionSplit), Stats: CandidateStats(node, c))).ToList();
+        if (options.Selection != SelectionRule.Reference) type = EditType.Agnostic;
+        if (_selected.TryGetValue((node, attribute, variant, trainedWith, type), out var chosen)) return (chosen.Sae, chosen.Ranking);
+        var pool = Pool(node, variant, trainedWith);
+        var scored = pool.Select(c => (Candidate: c, Distance: Distance(c, node, attribute, type, SelectionSplit), Stats: CandidateStats(node, c))).ToList();
         var best = scored.MinBy(s => s.Distance);
         var distances = scored.Select(s => s.Distance).ToList();
         var testClean = ActivationScale.Apply(test.Get(node, PromptVariant.Clean), best.Candidate.Scale);
@@ -124,15 +133,48 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
         var quality = ReconstructionQuality.Measure(testClean, best.Candidate.Sae.Decode(latents));
         double l0 = LatentKernels.CountNonZero(latents.Span) / (double)testClean.Shape[0];
         var ranking = Ranking(node, attribute, best.Candidate);
-        var dictionary = Dictionary(node);
-        var codes = dictionary.Codes(attribute).Values.ToList();
+        var codes = Dictionary(node).Codes(attribute).Values.ToList();
         var selection = new NodeSelection(node, attribute, variant, best.Candidate.Name, best.Candidate.Epoch, best.Candidate.Directory,
-            best.Distance, options.OracleSelection ? best.Distance : Distance(best.Candidate, test), quality.ExplainedVariance, l0,
+            best.Distance, options.SelectsOnTest ? best.Distance : Distance(best.Candidate, node, attribute, type, test), quality.ExplainedVariance, l0,
             MeanMaxCosine(best.Candidate.Sae.Parameters["W_dec"], codes), ranking.Scores.Keys.Average(ranking.Best),
             best.Stats.LdRecovered, Spearman.Correlation(distances, [.. scored.Select(s => s.Stats.L0)]),
-            Spearman.Correlation(distances, [.. scored.Select(s => Math.Abs(1 - s.Stats.LdRecovered))]), scored.Count);
-        _selected[(node, attribute, variant, trainedWith)] = (best.Candidate, ranking, selection with { Seed = trainedWith });
+            Spearman.Correlation(distances, [.. scored.Select(s => Math.Abs(1 - s.Stats.LdRecovered))]), scored.Count)
+        {
+            Seed = trainedWith,
+            EditType = options.Selection == SelectionRule.Reference ? type.ToString().ToLowerInvariant() : "both",
+        };
+        _selected[(node, attribute, variant, trainedWith, type)] = (best.Candidate, ranking, selection);
         return (best.Candidate, ranking);
+    }
+
+    /// <summary>
+    /// The candidates a selection chooses among: the variant's SAEs of the seed at the node, every λ or k and checkpoint;
+    /// under the reference rule only the final SAEs, and of the k-based variant only its smallest k (the reference's
+    /// figures use top-k with k = 3, makelov2024's smallest).
+    /// </summary>
+    private List<SaeCandidate> Pool(SiteNode node, string variant, ulong seed)
+    {
+        var pool = candidates.TryGetValue(node, out var list) ? list.Where(c => c.Variant == variant && c.Seed == seed).ToList() : [];
+        if (options.Selection == SelectionRule.Reference)
+        {
+            pool = [.. pool.Where(c => c.Final)];
+            if (pool.Count > 0 && pool[0].Sae is TopKSae) pool = [.. pool.Where(c => c.Value == pool.Min(x => x.Value))];
+        }
+        if (pool.Count == 0) throw new InvalidInputException($"no {variant} SAE of seed {seed} for node {node}" +
+                                                            (options.Selection == SelectionRule.Reference ? " that finished training." : "."));
+        return pool;
+    }
+
+    /// <summary>Mean L2 distance (raw scale) from a candidate's edits of one type to the counterfactual activations on a split.</summary>
+    private double Distance(SaeCandidate candidate, SiteNode node, IoiAttribute attribute, EditType type, SiteActivations split)
+    {
+        var cf = split.Get(node, PromptVariants.Of(attribute));
+        var edit = type == EditType.Agnostic ? AgnosticEdit(candidate, node, attribute, split) : AwareEdit(candidate, node, attribute, split);
+        var edited = ActivationScale.Undo(edit.Edited, candidate.Scale);
+        double total = 0;
+        for (int p = 0; p < cf.Shape[0]; p++)
+            total += System.Numerics.Tensors.TensorPrimitives.Distance(cf.Row(p), edited.Row(p));
+        return total / cf.Shape[0];
     }
 
     /// <summary>
@@ -149,20 +191,31 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
         return edit;
     }
 
+    /// <summary>The F1-ranked aware edit of a candidate on a split (the test split or the validation split), in its normalised space.</summary>
+    public SaeEdit AwareEdit(SaeCandidate candidate, SiteNode node, IoiAttribute attribute, SiteActivations split)
+    {
+        var examples = ReferenceEquals(split, test) ? dataset.Test : ReferenceEquals(split, validation) ? dataset.Validation : dataset.Train;
+        return SaeEdits.ByF1(candidate.Sae, ActivationScale.Apply(split.Get(node, PromptVariant.Clean), candidate.Scale),
+            ActivationScale.Apply(split.Get(node, PromptVariants.Of(attribute)), candidate.Scale),
+            [.. examples.Select(e => e.Clean.Prompt.ValueOf(attribute))], [.. examples.Select(e => e.Counterfactual(attribute).Prompt.ValueOf(attribute))],
+            Ranking(node, attribute, candidate), options.AwareLatents, activeIfPositive: options.ReferenceConventions);
+    }
+
     /// <summary>
     /// A candidate's L0 and logit difference recovered on the first <see cref="EditOptions.LdPrompts"/> prompts of the
-    /// selection split: the node alone replaced by its SAE reconstruction, against the node set to its mean activation
-    /// over those prompts (method notes §6; means first, then the ratio).
+    /// selection split (all of them under the reference conventions): the node alone replaced by its SAE
+    /// reconstruction, against the node set to its mean activation over those prompts (means first, then the ratio).
+    /// L0 is on the same prompts, or, under the reference conventions, the candidate's training epoch's.
     /// </summary>
     private (double L0, double LdRecovered) CandidateStats(SiteNode node, SaeCandidate candidate)
     {
         if (_candidateStats.TryGetValue(candidate.Directory, out var stats)) return stats;
-        var split = options.OracleSelection ? test : validation;
-        var examples = options.OracleSelection ? dataset.Test : dataset.Validation;
+        int? count = options.ReferenceConventions ? null : options.LdPrompts;
         // Every candidate's run repeats these prompts with one node patched: each starts at its node's layer.
-        _ldRuns ??= new CleanRunCache(model, [.. examples.Take(options.LdPrompts).Select(e => e.Clean)], candidates.Keys.Select(n => n.Layer));
+        _ldRuns ??= new CleanRunCache(model, [.. SelectionExamples.Take(count ?? SelectionExamples.Count).Select(e => e.Clean)],
+            candidates.Keys.Select(n => n.Layer));
         int n = _ldRuns.Prompts.Count;
-        var clean = split.Get(node, PromptVariant.Clean).Slice(0, n);
+        var clean = SelectionSplit.Get(node, PromptVariant.Clean).Slice(0, n);
         double MeanLd(IoiScore[] scores) => scores.Average(s => (double)s.LogitDiff);
 
         if (!_meanAblatedLd.TryGetValue(node, out double meanLd))
@@ -177,13 +230,18 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
         var latents = candidate.Latents(clean);
         var reconstruction = candidate.Reconstruction(latents);
         double saeLd = MeanLd(_ldRuns.Score(new Dictionary<SiteNode, Tensor> { [node] = reconstruction }));
-        stats = (LatentKernels.CountNonZero(latents.Span) / (double)n, Math.Abs(saeLd - meanLd) / Math.Abs(MeanLd(_ldRuns.Clean) - meanLd));
+        double l0 = options.ReferenceConventions ? candidate.TrainingL0 : LatentKernels.CountNonZero(latents.Span) / (double)n;
+        stats = (l0, Math.Abs(saeLd - meanLd) / Math.Abs(MeanLd(_ldRuns.Clean) - meanLd));
         _candidateStats[candidate.Directory] = stats;
         return stats;
     }
 
-    /// <summary>Mean over decoder rows of the best cosine with any of the codes (method notes §6).</summary>
-    private static double MeanMaxCosine(Tensor decoder, IReadOnlyList<float[]> codes) =>
-        Enumerable.Range(0, decoder.Shape[0]).Average(j =>
-            codes.Max(code => (double)System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(decoder.Row(j), code)));
+    /// <summary>
+    /// Mean over decoder rows of the best cosine with any of the codes; under the reference conventions, of the best
+    /// ⟨d_j, u/‖u‖⟩ with the raw decoder row d_j (not a cosine when rows are not unit norm, as top-k's).
+    /// </summary>
+    private double MeanMaxCosine(Tensor decoder, IReadOnlyList<float[]> codes) =>
+        Enumerable.Range(0, decoder.Shape[0]).Average(j => codes.Max(code => options.ReferenceConventions
+            ? System.Numerics.Tensors.TensorPrimitives.Dot(decoder.Row(j), code) / (double)System.Numerics.Tensors.TensorPrimitives.Norm(code)
+            : System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(decoder.Row(j), code)));
 }

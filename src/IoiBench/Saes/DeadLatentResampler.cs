@@ -4,7 +4,7 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 namespace IoiBench.Saes;
 
 /// <summary>
-/// The reference's dead-latent resampling (method notes §4), for vanilla and gated SAEs:
+/// The reference's dead-latent resampling (docs/method.md, "SAE training"), for vanilla and gated SAEs:
 /// 1. a loss per training example — vanilla: its own ‖x̂ − x‖² + λ·Σ|f|; gated: the mean loss of its batch of 64;
 /// 2. one example per dead latent, drawn with replacement with probability ∝ loss²;
 /// 3. W_dec[j] = x/‖x‖; the encoder column j = W_dec[j]·0.2·c, where c is the mean over input rows of the norm of the

@@ -55,7 +55,7 @@ public static class SaeSweep
     {
         "vanilla" => new VanillaSae(dIn, width, spec.Value, rng),
         "gated" => new GatedSae(dIn, width, spec.Value, rng, spec.Options.MagnitudeRelu),
-        "topk" => new TopKSae(dIn, width, (int)spec.Value, rng, spec.Options.Relu, spec.Options.EncoderBias)
+        "topk" => new TopKSae(dIn, width, (int)spec.Value, rng, spec.Options.Relu, spec.Options.EncoderBias, spec.Options.ReferenceInit)
             { NormaliseDecoder = spec.Options.NormaliseDecoder, AuxK = spec.Options.AuxK, AuxKCoefficient = spec.Options.AuxKCoefficient },
         _ => throw new InvalidInputException($"unknown SAE variant '{spec.Variant}' (vanilla, gated, topk)."),
     };

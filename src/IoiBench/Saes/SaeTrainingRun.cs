@@ -88,7 +88,13 @@ public sealed class SaeTrainingRun
     /// every backend and every resumed run sees the same batches.
     /// </summary>
     public (int[] Order, float LearningRate) StartEpoch() =>
-        (Shuffle(_data.Shape[0], new DeterministicRandom(Options.Seed, stream: (ulong)EpochsDone)), Options.LearningRateAt(EpochsDone));
+        (Shuffle(_data.Shape[0], new DeterministicRandom(Options.Seed, stream: (ulong)EpochsDone)), LearningRate);
+
+    /// <summary>The learning rate of the next epoch, from the schedule and the epochs after which latents were resampled.</summary>
+    public float LearningRate => Options.LearningRateAt(EpochsDone, ResampledAfter);
+
+    /// <summary>The 0-based epochs after which dead latents were resampled (none for variants that are never resampled).</summary>
+    private int[] ResampledAfter => [.. _history.Where(m => m.Resampled > 0).Select(m => m.Epoch - 1)];
 
     /// <summary>Whether dead latents are resampled after the epoch now running (the SAE's parameters are needed on the host).</summary>
     public bool ResamplesAfterEpoch => Options.ResampleAfterEpochs.Contains(EpochsDone) && Sae is VanillaSae or GatedSae;
@@ -100,6 +106,7 @@ public sealed class SaeTrainingRun
     public EpochMetrics FinishEpoch(EpochTotals totals)
     {
         int n = _data.Shape[0], epoch = EpochsDone;
+        float rate = LearningRate;   // the rate this epoch ran at, before its own resample counts
         var dead = Enumerable.Range(0, Sae.DSae).Where(j => !totals.Fired[j]).ToList();
         if (Sae is TopKSae { AuxK: > 0 } topK) topK.DeadLatents = [.. totals.Fired.Select(f => !f)];
         int resampled = 0;
@@ -109,7 +116,7 @@ public sealed class SaeTrainingRun
             resampled = dead.Count;
         }
         var metrics = new EpochMetrics(epoch + 1, totals.Loss / n, totals.Reconstruction / n, totals.Sparsity / n, totals.L0 / n,
-            dead.Count / (double)Sae.DSae, 1 - totals.Reconstruction / n / _meanVariance, Options.LearningRateAt(epoch), resampled);
+            dead.Count / (double)Sae.DSae, 1 - totals.Reconstruction / n / _meanVariance, rate, resampled);
         _history.Add(metrics);
         return metrics;
     }

@@ -148,7 +148,22 @@ public abstract class SparseAutoencoder
     }
 
     /// <summary>
-    /// Kaiming-uniform decoder rows scaled to unit norm, the encoder its transpose, b_dec zero (the reference's init).
+    /// A Kaiming-uniform encoder W_enc [d_in, d_sae] (PyTorch's fan-in of that shape: d_sae), the decoder its transpose,
+    /// b_dec zero: the reference's top-k init.
+    /// </summary>
+    protected void InitialiseFromEncoder(DeterministicRandom rng)
+    {
+        var wEnc = KaimingUniform(rng, DIn, DSae, fanIn: DSae);
+        var wDec = new Tensor(DSae, DIn);
+        for (int i = 0; i < DIn; i++)
+            for (int j = 0; j < DSae; j++) wDec.Span[j * DIn + i] = wEnc.Span[i * DSae + j];
+        Parameters.Add("W_dec", wDec);
+        Parameters.Add("b_dec", new Tensor(DIn));
+        Parameters.Add("W_enc", wEnc);
+    }
+
+    /// <summary>
+    /// Kaiming-uniform decoder rows scaled to unit norm, the encoder its transpose, b_dec zero (the reference's vanilla init).
     /// </summary>
     protected void InitialiseTiedUnitNorm(DeterministicRandom rng, string encoderName)
     {

@@ -34,13 +34,19 @@ public sealed class TopKSae : SparseAutoencoder
     /// </summary>
     internal Tensor? FrozenAuxTarget { get; set; }
 
-    public TopKSae(int dIn, int dSae, int k, DeterministicRandom rng, bool relu = true, bool encoderBias = true) : base(dIn, dSae)
+    /// <summary>
+    /// A fresh top-k SAE: decoder rows Kaiming-uniform and unit-norm with the encoder their transpose, or, with
+    /// <paramref name="referenceInit"/>, the reference's: W_enc [d_in, d_sae] Kaiming-uniform with PyTorch's fan-in for
+    /// that shape (d_sae) and W_dec = W_encᵀ, rows not normalised.
+    /// </summary>
+    public TopKSae(int dIn, int dSae, int k, DeterministicRandom rng, bool relu = true, bool encoderBias = true, bool referenceInit = false) : base(dIn, dSae)
     {
         if (k < 1 || k > dSae) throw new ArgumentOutOfRangeException(nameof(k), $"k = {k} must be in 1…{dSae}.");
         K = k;
         Relu = relu;
         EncoderBias = encoderBias;
-        InitialiseTiedUnitNorm(rng, "W_enc");
+        if (referenceInit) InitialiseFromEncoder(rng);
+        else InitialiseTiedUnitNorm(rng, "W_enc");
         if (encoderBias) Parameters.Add("b_enc", new Tensor(dSae));
         _noBias = new Tensor(dIn);
     }

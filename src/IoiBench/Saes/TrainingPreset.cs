@@ -5,12 +5,14 @@ using YamlDotNet.RepresentationModel;
 namespace IoiBench.Saes;
 
 /// <summary>
-/// Architecture options that differ between the published variants and the reference's code (decisions.md):
-/// gated <c>magnitude_relu</c>; top-k <c>relu</c>, <c>encoder_bias</c>, <c>normalize_decoder</c>, and top-k's
-/// <c>aux_k</c> (0 = no auxiliary loss, the reference) and <c>aux_k_coefficient</c>.
+/// Architecture options that differ between the published variants and the reference's code (docs/method.md):
+/// gated <c>magnitude_relu</c>; top-k <c>relu</c>, <c>encoder_bias</c>, <c>normalize_decoder</c>, <c>init</c>
+/// (<c>tied</c>: unit-norm decoder rows with the encoder their transpose; <c>reference</c>: a Kaiming-uniform encoder
+/// with the decoder its transpose, rows left as they are), and top-k's <c>aux_k</c> (0 = no auxiliary loss, the
+/// reference) and <c>aux_k_coefficient</c>.
 /// </summary>
 public sealed record SaeVariantOptions(bool MagnitudeRelu = true, bool Relu = true, bool EncoderBias = true, bool NormaliseDecoder = true,
-    int AuxK = 0, float AuxKCoefficient = 1f / 32);
+    int AuxK = 0, float AuxKCoefficient = 1f / 32, bool ReferenceInit = false);
 
 /// <summary>One SAE of a sweep: its variant, its sparsity setting (λ for vanilla and gated, k for top-k) and options.</summary>
 public sealed record SaeSpec(string Variant, float Value, SaeVariantOptions? VariantOptions = null)
@@ -31,14 +33,14 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
     /// <summary>The seeds every SAE is trained with, the first being <see cref="TrainingOptions.Seed"/>.</summary>
     public IReadOnlyList<ulong> Seeds { get; init; } = [Options.Seed];
 
-    private static readonly string[] TopKOptions = ["relu", "encoder_bias", "normalize_decoder", "aux_k", "aux_k_coefficient"];
+    private static readonly string[] TopKOptions = ["relu", "encoder_bias", "normalize_decoder", "init", "aux_k", "aux_k_coefficient"];
 
     public static TrainingPreset Load(string path)
     {
         var yaml = YamlFile.Load(path);
         var root = yaml.Root;
-        yaml.CheckKeys(root, "width", "batch_size", "epochs", "learning_rate", "seed", "seeds", "resample_after_epochs", "warmup_epochs", "checkpoints",
-            "decoder_bias_init", "variants");
+        yaml.CheckKeys(root, "width", "batch_size", "epochs", "learning_rate", "lr_schedule", "seed", "seeds", "resample_after_epochs", "warmup_epochs",
+            "checkpoints", "decoder_bias_init", "variants");
 
         int Integer(YamlNode node, string key, int minimum) =>
             int.TryParse(yaml.Scalar(node, key), NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= minimum
@@ -77,7 +79,13 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
             var options = new SaeVariantOptions(MagnitudeRelu: Flag(settings, "magnitude_relu"), Relu: Flag(settings, "relu"),
                 EncoderBias: Flag(settings, "encoder_bias"), NormaliseDecoder: Flag(settings, "normalize_decoder"),
                 AuxK: yaml.Optional(settings, "aux_k") is { } auxK ? Integer(auxK, "aux_k", 0) : 0,
-                AuxKCoefficient: yaml.Optional(settings, "aux_k_coefficient") is { } coefficient ? Positive(coefficient, "aux_k_coefficient") : 1f / 32);
+                AuxKCoefficient: yaml.Optional(settings, "aux_k_coefficient") is { } coefficient ? Positive(coefficient, "aux_k_coefficient") : 1f / 32,
+                ReferenceInit: yaml.Optional(settings, "init") is { } initNode && yaml.Scalar(initNode, "init") switch
+                {
+                    "reference" => true,
+                    "tied" => false,
+                    _ => throw yaml.Error(initNode, "'init' must be tied or reference."),
+                });
             if (options.AuxK > width) throw yaml.Error(yaml.Optional(settings, "aux_k")!, $"'aux_k' ({options.AuxK}) must not exceed width ({width}).");
             foreach (var item in yaml.Sequence(yaml.Required(settings, parameter), parameter))
             {
@@ -111,7 +119,18 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
                 "zeros" => false,
                 _ => throw yaml.Error(init, "'decoder_bias_init' must be mean or zeros."),
             },
+            Schedule = yaml.Optional(root, "lr_schedule") is not { } schedule ? LearningRateSchedule.Linear : yaml.Scalar(schedule, "lr_schedule") switch
+            {
+                "linear" => LearningRateSchedule.Linear,
+                "reference" => LearningRateSchedule.Reference,
+                _ => throw yaml.Error(schedule, "'lr_schedule' must be linear or reference."),
+            },
         };
+        // The reference's scheduler cannot be in a warm-up and in its final decay at once (it raises an error).
+        int decayStart = epochs - epochs / 4;
+        if (trainingOptions.Schedule == LearningRateSchedule.Reference && resample.Any(r => r + trainingOptions.WarmupEpochs + 1 >= decayStart))
+            throw yaml.Error(yaml.Optional(root, "resample_after_epochs")!,
+                $"with lr_schedule: reference, a resample's warm-up of {trainingOptions.WarmupEpochs} epochs must end before the final decay (epoch {decayStart}).");
         return new TrainingPreset(Path.GetFileNameWithoutExtension(path), width, saes, trainingOptions) { Seeds = seeds };
     }
 }

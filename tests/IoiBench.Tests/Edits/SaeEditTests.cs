@@ -57,6 +57,9 @@ public class SaeEditTests
         Assert.Equal([0, 1, 2], ranking.Ranking("never seen"));
         Assert.Equal([1], ranking.FirstActive("A", [0f, 5f, 3f], 1));
         Assert.Equal([1, 2], ranking.FirstActive("A", [0f, 5f, 3f], 5));   // fewer active than asked: no padding
+        // A negative magnitude (top-k without its ReLU) is active unless only positive ones count, as in the reference.
+        Assert.Equal([0, 1], ranking.FirstActive("A", [-2f, 5f, 0f], 2));
+        Assert.Equal([1], ranking.FirstActive("A", [-2f, 5f, 0f], 2, activeIfPositive: true));
     }
 
     [Fact]

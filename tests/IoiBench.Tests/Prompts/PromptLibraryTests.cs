@@ -16,6 +16,22 @@ public class PromptLibraryTests
     }
 
     [Fact]
+    public void TheReferenceRepositorysDataFolderLoadsAsTheSamePrompts()
+    {
+        // Fixtures/reference-prompts holds the tiny word lists laid out as the reference's data/ folder (JSON lists,
+        // {name_A}-style templates without their prefix, prefixes.json): it gives the YAML fixture's prompts, prompt for prompt.
+        var reference = PromptLibrary.Load(Path.Combine(TestPaths.Fixtures, "reference-prompts"));
+        var yaml = PromptLibrary.Load(TinyDataset.PromptsDirectory);
+        Assert.Equal(yaml.Templates.Select(t => t.Text), reference.Templates.Select(t => t.Text));
+        Assert.Equal(yaml.Names, reference.Names);
+        var tokenizer = TinyDataset.Model.Value.Tokenizer;
+        var a = IoiDataset.Generate(yaml, tokenizer, TinyDataset.Options);
+        var b = IoiDataset.Generate(reference, tokenizer, TinyDataset.Options);
+        Assert.Equal(a.Test.Select(e => e.Counterfactual(IoiAttribute.Io).Prompt.Text), b.Test.Select(e => e.Counterfactual(IoiAttribute.Io).Prompt.Text));
+        Assert.Equal(a.Train.Select(e => e.Clean.Prompt.Text), b.Train.Select(e => e.Clean.Prompt.Text));
+    }
+
+    [Fact]
     public void BundledListsAreLargeEnoughAndSingleTokensInGpt2()
     {
         var library = PromptLibrary.Load(PromptsDirectory);

@@ -47,6 +47,6 @@ public class SyntheticRecoveryTests
     public void LearningRateDecaysLinearlyOverTheLastQuarter()
     {
         var options = new TrainingOptions(Epochs: 8, LearningRate: 1f);
-        Assert.Equal([1f, 1f, 1f, 1f, 1f, 1f, 1f, 0.5f], Enumerable.Range(0, 8).Select(options.LearningRateAt));
+        Assert.Equal([1f, 1f, 1f, 1f, 1f, 1f, 1f, 0.5f], Enumerable.Range(0, 8).Select(e => options.LearningRateAt(e, [])));
     }
 }

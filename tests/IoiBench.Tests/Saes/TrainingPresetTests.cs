@@ -30,8 +30,16 @@ public class TrainingPresetTests
         Assert.Equal([501, 1001], preset.Options.ResampleAfterEpochs);
         Assert.Equal(100, preset.Options.WarmupEpochs);
         Assert.Equal([1, 2, 4, 8, 16, 32, 64, 128, 500, 750, 1000, 1250, 1500, 2000], preset.Options.Checkpoints);
+        Assert.Equal(LearningRateSchedule.Reference, preset.Options.Schedule);
         var sae = (TopKSae)SaeSweep.Create(preset.Saes.Single(s => s.Name == "topk-k3"), 64, 512, new DeterministicRandom(0));
         Assert.False(sae.Relu || sae.EncoderBias || sae.NormaliseDecoder);
+        // The reference's top-k init: W_enc [64, 512] Kaiming-uniform with PyTorch's fan-in of that shape (512), W_dec = W_encᵀ.
+        var (wEnc, wDec) = (sae.Parameters["W_enc"], sae.Parameters["W_dec"]);
+        for (int i = 0; i < 64; i++)
+            for (int j = 0; j < 512; j++) Assert.Equal(wEnc.Span[i * 512 + j], wDec.Span[j * 64 + i]);
+        float bound = MathF.Sqrt(6f / 512);
+        Assert.All(wEnc.Span.ToArray(), w => Assert.InRange(w, -bound, bound));
+        Assert.InRange(System.Numerics.Tensors.TensorPrimitives.Norm(wDec.Row(0)), 0.3f, 0.7f);   // about √(64·2/512) = 0.5, not 1
     }
 
     [Theory]
@@ -46,6 +54,9 @@ public class TrainingPresetTests
     [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nseed: 1\nseeds: [1, 2]\nvariants:\n  vanilla:\n    l1: [1]\n", "preset.yaml:5", "either 'seed' or 'seeds'")]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nseeds: [1, 1]\nvariants:\n  vanilla:\n    l1: [1]\n", "preset.yaml:5", "lists a seed twice")]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nseeds: []\nvariants:\n  vanilla:\n    l1: [1]\n", "preset.yaml:5", "'seeds' is empty")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 8\nlearning_rate: 0.01\nlr_schedule: reference\nresample_after_epochs: [2]\nwarmup_epochs: 3\nvariants:\n  vanilla:\n    l1: [1]\n",
+        "preset.yaml:6", "must end before the final decay")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 8\nlearning_rate: 0.01\nlr_schedule: cosine\nvariants:\n  vanilla:\n    l1: [1]\n", "preset.yaml:5", "linear or reference")]
     public void BadPresetsNameTheFileLineAndKey(string yaml, string where, string what)
     {
         using var dir = new TestPaths.TempDirectory();

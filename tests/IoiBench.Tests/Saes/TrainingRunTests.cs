@@ -37,10 +37,56 @@ public class TrainingRunTests
     }
 
     [Fact]
-    public void TheLearningRateWarmsUpFromATenthAfterEachResampleAndDecaysOverTheLastQuarter()
+    public void TheLearningRateWarmsUpFromATenthAfterAResampleThatFoundDeadLatentsAndDecaysOverTheLastQuarter()
     {
         var options = new TrainingOptions(Epochs: 8, LearningRate: 1f) { ResampleAfterEpochs = [1], WarmupEpochs = 2 };
-        Assert.Equal([1f, 1f, 0.1f, 0.55f, 1f, 1f, 1f, 0.5f], Enumerable.Range(0, 8).Select(options.LearningRateAt));
+        Assert.Equal([1f, 1f, 0.1f, 0.55f, 1f, 1f, 1f, 0.5f], Enumerable.Range(0, 8).Select(e => options.LearningRateAt(e, [1])));
+        // A scheduled resample that found no dead latent brings no warm-up.
+        Assert.Equal([1f, 1f, 1f, 1f, 1f, 1f, 1f, 0.5f], Enumerable.Range(0, 8).Select(e => options.LearningRateAt(e, [])));
+    }
+
+    [Fact]
+    public void TheReferenceScheduleCompoundsItsDecayAndStopsItsWarmUpOneStepShort()
+    {
+        // 16 epochs: the decay starts at step 12 (the last quarter); a resample after epoch 1 with 4 warm-up epochs.
+        var options = new TrainingOptions(Epochs: 16, LearningRate: 1f) { ResampleAfterEpochs = [1], WarmupEpochs = 4, Schedule = LearningRateSchedule.Reference };
+        // The scheduler's step counter is 1 before epoch 0 and 2 + e after epoch e. After epoch 1 (step 3) the rate is
+        // cut to 0.1; steps 4, 5, 6 ramp it by 0.1 + 0.9·(step − 3)/4 to 0.325, 0.55, 0.775; at step 7 the warm-up
+        // ends one step short, and the rate stays at 0.775. From step 12 the decay multiplies the rate by
+        // 1 − (step − 12)/4: ×1, ×0.75, ×0.5, ×0.25, ×0.
+        double[] expected = [1, 1, 0.1, 0.325, 0.55, 0.775, 0.775, 0.775, 0.775, 0.775, 0.775, 0.775, 0.775 * 0.75, 0.775 * 0.75 * 0.5,
+            0.775 * 0.75 * 0.5 * 0.25, 0];
+        var rates = Enumerable.Range(0, 16).Select(e => options.LearningRateAt(e, [1])).ToArray();
+        for (int e = 0; e < 16; e++) Assert.Equal(expected[e], rates[e], 6);
+        // Without a resample: constant, then the compounding decay.
+        double[] plain = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.75, 0.375, 0.09375, 0];
+        var plainRates = Enumerable.Range(0, 16).Select(e => options.LearningRateAt(e, [])).ToArray();
+        for (int e = 0; e < 16; e++) Assert.Equal(plain[e], plainRates[e], 6);
+    }
+
+    [Theory]
+    [InlineData("vanilla", 10, true)]
+    [InlineData("vanilla", 0, false)]
+    [InlineData("gated", 10, true)]
+    [InlineData("topk", 10, false)]
+    public void TheWarmUpFollowsOnlyAResampleThatFoundDeadLatents(string variant, int deadLatents, bool warmsUp)
+    {
+        var data = RandomData(200, 6, 1);
+        var rng = new DeterministicRandom(2);
+        SparseAutoencoder sae = variant switch
+        {
+            "vanilla" => new VanillaSae(6, 64, 1f, rng),
+            "gated" => new GatedSae(6, 64, 1f, rng),
+            _ => new TopKSae(6, 64, 2, rng),
+        };
+        string bias = variant == "gated" ? "b_gate" : "b_enc";
+        for (int j = 0; j < deadLatents; j++) sae.Parameters[bias].Span[j] = -100;   // latents that cannot fire
+        var options = new TrainingOptions(BatchSize: 50, Epochs: 8, LearningRate: 1e-3f) { ResampleAfterEpochs = [1], WarmupEpochs = 2 };
+        var history = SaeTrainer.Train(sae, data, options);
+        bool resampled = history[1].Resampled > 0;
+        Assert.Equal(warmsUp, resampled);   // top-k is never resampled; vanilla without dead latents has nothing to resample
+        float[] expected = warmsUp ? [1e-3f, 1e-3f, 1e-4f, 5.5e-4f, 1e-3f, 1e-3f, 1e-3f, 5e-4f] : [1e-3f, 1e-3f, 1e-3f, 1e-3f, 1e-3f, 1e-3f, 1e-3f, 5e-4f];
+        for (int e = 0; e < 8; e++) Assert.Equal(expected[e], history[e].LearningRate, 7);
     }
 
     [Fact]

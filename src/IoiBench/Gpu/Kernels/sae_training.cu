@@ -348,12 +348,14 @@ extern "C" __global__ void normalise_rows(float* w, int d, long long row_count)
         for (int c = lane; c < d; c += 32) values[c] /= norm;
 }
 
-// Adam without weight decay over one flat parameter buffer: correction1 = 1 - beta1^t, correction2 = 1 - beta2^t.
-extern "C" __global__ void adam(float* p, const float* grad, float* m, float* v, float rate, float beta1, float beta2, float epsilon,
-                                float correction1, float correction2, long long total)
+// Adam without weight decay over one parameter's block [G, size] (every SAE's copy, one after another), each SAE at its
+// own learning rate rates[g]: correction1 = 1 - beta1^t, correction2 = 1 - beta2^t.
+extern "C" __global__ void adam(float* p, const float* grad, float* m, float* v, const float* rates, long long size, float beta1, float beta2,
+                                float epsilon, float correction1, float correction2, long long total)
 {
     long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
     if (i >= total) return;
+    float rate = rates[i / size];
     float g = grad[i];
     float first = beta1 * m[i] + (1 - beta1) * g;
     float second = beta2 * v[i] + (1 - beta2) * g * g;
