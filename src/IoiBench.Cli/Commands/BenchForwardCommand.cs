@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using IoiBench.Behaviour;
-using IoiBench.Gpu;
+using IoiBench.Cuda;
 using IoiBench.Model;
 using IoiBench.Numerics;
 using IoiBench.Runs;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using IoiBench.Gpu;
+using IoiBench.DeviceCheck;
 
 namespace IoiBench.Cli.Commands;
 

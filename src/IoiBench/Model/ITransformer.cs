@@ -3,7 +3,7 @@ using IoiBench.Numerics;
 namespace IoiBench.Model;
 
 /// <summary>
-/// A GPT-2 forward pass with hooks: <see cref="Gpt2Model"/> on the CPU, <see cref="Gpu.CudaGpt2Model"/> on a GPU. Both
+/// A GPT-2 forward pass with hooks: <see cref="Gpt2Model"/> on the CPU, <see cref="CudaGpt2Model"/> on a GPU. Both
 /// take the same tokens, logit positions and <see cref="HookSet"/>, and agree within float32 rounding. Disposing frees
 /// the GPU's copy of the weights.
 /// </summary>
@@ -23,5 +23,5 @@ public static class Transformers
 {
     /// <summary>The weights' forward pass on <paramref name="device"/>: on a GPU, a copy of the weights uploaded once.</summary>
     public static ITransformer On(ComputeDevice device, Gpt2Weights weights) =>
-        device == ComputeDevice.Cuda ? new Gpu.CudaGpt2Model(weights) : new Gpt2Model(weights);
+        device == ComputeDevice.Cuda ? new CudaGpt2Model(weights) : new Gpt2Model(weights);
 }

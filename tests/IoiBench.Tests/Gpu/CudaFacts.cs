@@ -1,4 +1,4 @@
-using IoiBench.Gpu;
+using IoiBench.Cuda;
 
 namespace IoiBench.Tests.Gpu;
 

@@ -1,4 +1,7 @@
-using IoiBench.Gpu;
+using IoiBench.Cuda;
+using IoiBench.DeviceCheck;
+using IoiBench.Model;
+using IoiBench.Saes;
 using IoiBench.Tests.Cli;
 
 namespace IoiBench.Tests.Gpu;
@@ -46,7 +49,7 @@ public class CudaTests
             Assert.All(kernels, kernel => Assert.Contains($".entry {kernel}(", ptx));
         }
         // Every kernel the trainer launches is one of them.
-        string trainer = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "src", "IoiBench", "Gpu", "BatchedSaeTrainer.cs"));
+        string trainer = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "src", "IoiBench", "Saes", "Training", "Gpu", "BatchedSaeTrainer.cs"));
         var launched = System.Text.RegularExpressions.Regex.Matches(trainer, "(?:Launch|LaunchElementwise|LaunchPerRow)\\(\"(\\w+)\"").Select(m => m.Groups[1].Value).ToHashSet();
         Assert.Equal(kernels.Order(), launched.Order());
     }

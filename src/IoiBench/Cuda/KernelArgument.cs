@@ -1,4 +1,4 @@
-namespace IoiBench.Gpu;
+namespace IoiBench.Cuda;
 
 /// <summary>
 /// One kernel parameter's value, held in 8 bytes (little-endian, so a 4-byte int or float sits at the start): the

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace IoiBench.Gpu;
+namespace IoiBench.Cuda;
 
 /// <summary>
 /// NVRTC, CUDA's run-time compiler: CUDA C source to PTX, which the driver then compiles for the GPU at hand. It needs

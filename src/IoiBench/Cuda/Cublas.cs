@@ -1,4 +1,4 @@
-namespace IoiBench.Gpu;
+namespace IoiBench.Cuda;
 
 /// <summary>
 /// cuBLAS (from the user's CUDA installation): single-precision matrix products on device memory. cuBLAS is

@@ -1,7 +1,8 @@
+using IoiBench.Cuda;
 using IoiBench.Numerics;
 using IoiBench.Saes;
 
-namespace IoiBench.Gpu;
+namespace IoiBench.DeviceCheck;
 
 /// <summary>
 /// Trains the same SAEs from the same initialisation on the CPU (<see cref="SaeTrainingRun.RunEpoch"/>) and on the GPU

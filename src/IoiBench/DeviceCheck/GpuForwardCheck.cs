@@ -1,7 +1,8 @@
 using IoiBench.Model;
+using IoiBench.Cuda;
 using IoiBench.Numerics;
 
-namespace IoiBench.Gpu;
+namespace IoiBench.DeviceCheck;
 
 /// <summary>
 /// Runs one batch through <see cref="Gpt2Model"/> and <see cref="CudaGpt2Model"/> with the same random weights, raw and

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace IoiBench.Gpu;
+namespace IoiBench.Cuda;
 
 /// <summary>
 /// The CUDA driver API (libcuda, installed with the NVIDIA driver): devices, the primary context (shared with cuBLAS,

@@ -1,11 +1,11 @@
-using IoiBench.Model;
+using IoiBench.Cuda;
 using IoiBench.Numerics;
 
-namespace IoiBench.Gpu;
+namespace IoiBench.Model;
 
 /// <summary>
 /// <see cref="Gpt2Model"/>'s forward pass on the GPU: the same weights (uploaded once), tokens, logit positions and
-/// hooks, with cuBLAS for the matrix products and Gpu/Kernels/gpt2_forward.cu for the rest. Patches apply before
+/// hooks, with cuBLAS for the matrix products and Model/Kernels/gpt2_forward.cu for the rest. Patches apply before
 /// captures at the same hook, as on the CPU. One forward pass runs at a time.
 /// </summary>
 public sealed class CudaGpt2Model : ITransformer

@@ -1,6 +1,9 @@
+using IoiBench.Cuda;
+using IoiBench.Model;
+using IoiBench.Saes;
 using IoiBench.Numerics;
 
-namespace IoiBench.Gpu;
+namespace IoiBench.DeviceCheck;
 
 /// <summary>One line of the CUDA check: a component, whether it works, and what was found or what is missing.</summary>
 public sealed record CudaCheck(string Component, bool Ok, string Detail);

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace IoiBench.Gpu;
+namespace IoiBench.Cuda;
 
 /// <summary>A zero-initialised array of <typeparamref name="T"/> in GPU memory, freed on Dispose.</summary>
 internal sealed class DeviceArray<T> : IDisposable where T : unmanaged

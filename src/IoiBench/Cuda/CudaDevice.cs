@@ -1,4 +1,4 @@
-namespace IoiBench.Gpu;
+namespace IoiBench.Cuda;
 
 /// <summary>
 /// GPU 0 made ready for work: its primary context current on this thread, a cuBLAS handle on it, and the kernels of

@@ -7,7 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using IoiBench.Activations;
 using IoiBench.Dictionaries;
-using IoiBench.Gpu;
+using IoiBench.Cuda;
 using IoiBench.IO;
 using IoiBench.Numerics;
 using IoiBench.Sites;

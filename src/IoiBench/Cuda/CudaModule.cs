@@ -1,9 +1,9 @@
 using System.Reflection;
 
-namespace IoiBench.Gpu;
+namespace IoiBench.Cuda;
 
 /// <summary>
-/// CUDA C source kept beside the code (an embedded resource under Gpu/Kernels), compiled by NVRTC for the current
+/// CUDA C source kept beside the code (every *.cu file of the library is an embedded resource), compiled by NVRTC for the current
 /// device and loaded into the current context; kernels are looked up by name once.
 /// </summary>
 internal sealed unsafe class CudaModule
@@ -17,7 +17,7 @@ internal sealed unsafe class CudaModule
     public static string Source(string fileName)
     {
         var assembly = typeof(CudaModule).Assembly;
-        string resource = $"IoiBench.Gpu.Kernels.{fileName}";
+        string resource = $"IoiBench.Kernels.{fileName}";
         using var stream = assembly.GetManifestResourceStream(resource)
                            ?? throw new InvalidOperationException($"the kernel source {resource} is not embedded in {assembly.GetName().Name}.");
         using var reader = new StreamReader(stream);

@@ -1,6 +1,6 @@
-using IoiBench.Saes;
+using IoiBench.Cuda;
 
-namespace IoiBench.Gpu;
+namespace IoiBench.Saes;
 
 /// <summary>
 /// Trains many <see cref="SaeTrainingRun"/>s of one variant in lockstep on the GPU: every step is one set of kernel

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace IoiBench.Gpu;
+namespace IoiBench.Cuda;
 
 /// <summary>
 /// A shared library from the user's CUDA installation, found on first use under one of its usual file names (loaded at
