@@ -13,8 +13,10 @@ public class SaeTrainingBenchmark : IFlopCounted
 {
     private const int DIn = 64, Width = 512, Batch = 512, Steps = 20;
 
-    [Params("vanilla", "gated", "topk")]
+    [ParamsSource(nameof(Variants))]
     public string Variant { get; set; } = "vanilla";
+
+    public static IEnumerable<string> Variants => SaeVariants.All.Select(v => v.Name);
 
     [Params(1, 48)]
     public int Saes { get; set; }
@@ -24,8 +26,8 @@ public class SaeTrainingBenchmark : IFlopCounted
     private SaeParameters[] _gradients = [];
     private Tensor _batch = null!;
 
-    /// <summary>Six [512×64]·[64×512]-sized products per step (encoder, decoder and their backward passes); gated has four more.</summary>
-    public double FlopsPerInvocation => (double)Saes * Steps * (Variant == "gated" ? 10 : 6) * 2.0 * Batch * DIn * Width;
+    /// <summary>The variant's [512×64]·[64×512]-sized products per step (<see cref="SaeVariant.ProductsPerStep"/>).</summary>
+    public double FlopsPerInvocation => (double)Saes * Steps * SaeVariants.Get(Variant).ProductsPerStep * 2.0 * Batch * DIn * Width;
 
     [GlobalSetup]
     public void Setup()
@@ -33,8 +35,8 @@ public class SaeTrainingBenchmark : IFlopCounted
         var rng = new DeterministicRandom(0);
         _batch = new Tensor(Batch, DIn);
         for (int i = 0; i < _batch.Length; i++) _batch.Span[i] = (float)rng.NextGaussian();
-        var spec = new SaeSpec(Variant, Variant == "topk" ? 8 : 2.5f);
-        _saes = Enumerable.Range(0, Saes).Select(s => SaeSweep.Create(spec, DIn, Width, new DeterministicRandom(1, (ulong)s))).ToArray();
+        var spec = new SaeSpec(Variant, SaeVariants.Get(Variant).IntegerSparsity ? 8 : 2.5f);
+        _saes = Enumerable.Range(0, Saes).Select(s => spec.Create(DIn, Width, new DeterministicRandom(1, (ulong)s))).ToArray();
         _optimizers = _saes.Select(s => new Adam(s.Parameters)).ToArray();
         _gradients = _saes.Select(s => s.Parameters.ZerosLike()).ToArray();
     }

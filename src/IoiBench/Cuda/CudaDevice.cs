@@ -43,15 +43,15 @@ internal sealed class CudaDevice : IDisposable
     /// <summary>GPU memory not in use, in bytes.</summary>
     public long FreeMemory => CudaDriver.MemoryInfo().Free;
 
-    /// <summary>The kernels of an embedded source file with the given definitions, compiled on first use.</summary>
-    public CudaModule Module(string fileName, params string[] defines)
+    /// <summary>The kernels of embedded source files (one unit, in order) with the given definitions, compiled on first use.</summary>
+    public CudaModule Module(IReadOnlyList<string> fileNames, params string[] defines)
     {
-        string key = string.Join(" ", [fileName, .. defines]);
+        string key = string.Join(" ", [.. fileNames, .. defines]);
         if (!_modules.TryGetValue(key, out var module))
         {
             try
             {
-                _modules[key] = module = CudaModule.Load(fileName, (Info.Major, Info.Minor), defines);
+                _modules[key] = module = CudaModule.Load(fileNames, (Info.Major, Info.Minor), defines);
             }
             catch (InvalidInputException e)
             {

@@ -13,7 +13,7 @@ internal sealed unsafe class CudaModule
 
     private CudaModule(byte[] ptx) => _module = CudaDriver.LoadModule(ptx);
 
-    /// <summary>The source of an embedded kernel file, e.g. "sae_training.cu".</summary>
+    /// <summary>The source of an embedded kernel file, e.g. "sae_common.cu".</summary>
     public static string Source(string fileName)
     {
         var assembly = typeof(CudaModule).Assembly;
@@ -25,19 +25,21 @@ internal sealed unsafe class CudaModule
     }
 
     /// <summary>
-    /// Compiles an embedded kernel file for compute capability major.minor (null: NVRTC's default target), with
-    /// preprocessor definitions ("NAME=VALUE") for sizes the kernels unroll over.
+    /// Compiles embedded kernel files as one translation unit, in order (a variant's kernels after the shared ones they
+    /// call), for compute capability major.minor (null: NVRTC's default target), with preprocessor definitions
+    /// ("NAME=VALUE") for sizes the kernels unroll over. #line directives keep NVRTC's messages naming each file.
     /// </summary>
-    public static byte[] Compile(string fileName, (int Major, int Minor)? computeCapability = null, IReadOnlyList<string>? defines = null) =>
-        Nvrtc.Compile(Source(fileName), fileName,
+    public static byte[] Compile(IReadOnlyList<string> fileNames, (int Major, int Minor)? computeCapability = null,
+        IReadOnlyList<string>? defines = null) =>
+        Nvrtc.Compile(string.Concat(fileNames.Select(f => $"#line 1 \"{f}\"\n{Source(f)}\n")), fileNames[^1],
         [
             .. computeCapability is var (major, minor) ? [$"--gpu-architecture=compute_{major}{minor}"] : Array.Empty<string>(),
             .. (defines ?? []).Select(d => "-D" + d),
         ]);
 
-    /// <summary>Compiles and loads an embedded kernel file into the current context.</summary>
-    public static CudaModule Load(string fileName, (int Major, int Minor) computeCapability, IReadOnlyList<string> defines) =>
-        new(Compile(fileName, computeCapability, defines));
+    /// <summary>Compiles and loads embedded kernel files into the current context.</summary>
+    public static CudaModule Load(IReadOnlyList<string> fileNames, (int Major, int Minor) computeCapability, IReadOnlyList<string> defines) =>
+        new(Compile(fileNames, computeCapability, defines));
 
     /// <summary>Launches <paramref name="kernel"/> on a 1-D grid of <paramref name="blocks"/> × <paramref name="threads"/>.</summary>
     public void Launch(string kernel, long blocks, int threads, params ReadOnlySpan<KernelArgument> arguments)

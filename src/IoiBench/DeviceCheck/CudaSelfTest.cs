@@ -52,10 +52,11 @@ public static unsafe class CudaSelfTest
         bool nvrtc = Try("nvrtc", () =>
         {
             var (major, minor) = Nvrtc.Version();
-            ptx = CudaModule.Compile(SelfTestKernels);
-            int trainer = CudaModule.Compile(BatchedSaeTrainer.KernelFile).Length, forward = CudaModule.Compile(CudaGpt2Model.KernelFile).Length;
-            return $"{Nvrtc.LibraryName}, version {major}.{minor}; compiles a test kernel, the SAE trainer's kernels ({trainer} bytes of PTX) " +
-                   $"and the forward pass's ({forward} bytes)";
+            ptx = CudaModule.Compile([SelfTestKernels]);
+            var trainers = SaeVariants.All.Select(v => $"{v.Name} {BatchedSaeTrainer.Compile(v).Length}");
+            int forward = CudaModule.Compile([CudaGpt2Model.KernelFile]).Length;
+            return $"{Nvrtc.LibraryName}, version {major}.{minor}; compiles a test kernel, each SAE variant's training kernels " +
+                   $"(bytes of PTX: {string.Join(", ", trainers)}) and the forward pass's ({forward} bytes)";
         });
         bool cublas = Try("cublas", () =>
         {

@@ -32,17 +32,10 @@ internal static class GpuTrainingCheck
     }
 
     /// <summary>
-    /// The SAE settings checked: IoiBench's defaults, and the reference's variants of makelov2024 ("-ref": gated without
-    /// the magnitude ReLU; top-k with raw values, no encoder bias and a free decoder).
+    /// The SAE settings checked: every registered variant's <see cref="SaeVariant.DeviceChecks"/> (its defaults and its
+    /// other forms, such as the reference's variants of makelov2024, labelled "-ref").
     /// </summary>
-    public static readonly IReadOnlyList<(string Label, SaeSpec[] Specs)> Cases =
-    [
-        ("vanilla", [new("vanilla", 0.5f), new("vanilla", 2f)]),
-        ("gated-ref", [new("gated", 0.5f, new(MagnitudeRelu: false)), new("gated", 2f, new(MagnitudeRelu: false))]),
-        ("gated", [new("gated", 1f)]),
-        ("topk-ref", [new("topk", 3, new(Relu: false, EncoderBias: false, NormaliseDecoder: false)), new("topk", 8, new(Relu: false, EncoderBias: false, NormaliseDecoder: false))]),
-        ("topk", [new("topk", 4)]),
-    ];
+    public static IReadOnlyList<(string Label, SaeSpec[] Specs)> Cases => [.. SaeVariants.All.SelectMany(v => v.DeviceChecks)];
 
     public static Difference Compare(CudaDevice device, SaeSpec[] specs)
     {
@@ -51,7 +44,7 @@ internal static class GpuTrainingCheck
         [
             .. from node in Enumerable.Range(0, Nodes)
                from s in Enumerable.Range(0, specs.Length)
-               select new SaeTrainingRun(SaeSweep.Create(specs[s], DIn, Width, new DeterministicRandom(7, (ulong)(node * specs.Length + s))),
+               select new SaeTrainingRun(specs[s].Create(DIn, Width, new DeterministicRandom(7, (ulong)(node * specs.Length + s))),
                    data[node], Options with { Seed = (ulong)node }),
         ];
         var cpu = Runs();
@@ -88,7 +81,7 @@ internal static class GpuTrainingCheck
     }
 
     /// <summary>
-    /// A whole sweep (<see cref="SaeSweep.Run"/>) of one SAE per variant on two nodes, trained on the CPU and on the GPU
+    /// A whole sweep (<see cref="SaeSweep.Run"/>) of one SAE per variant (its first device check's) on two nodes, trained on the CPU and on the GPU
     /// into temporary directories: the same files (checkpoints, SAEs, metrics), and the largest difference between their
     /// final parameters. This covers what the sweep adds on the GPU: grouping by variant, resampling through the host,
     /// checkpoints and the final files.
@@ -100,7 +93,7 @@ internal static class GpuTrainingCheck
             KeyValuePair.Create(Activations.PromptVariants.Key(Activations.PromptVariant.Clean, node), SparseData(new DeterministicRandom(seed, (ulong)i))))
             .ToDictionary());
         var preset = new TrainingPreset("gpu-check", Width,
-            [new("vanilla", 1f), new("gated", 1f, new(MagnitudeRelu: false)), new("topk", 4, new(Relu: false, EncoderBias: false, NormaliseDecoder: false))],
+            [.. SaeVariants.All.Select(v => v.DeviceChecks[0].Specs[0])],
             Options with { Checkpoints = [1, 2, 4] });
         var (train, test) = (Split(1), Split(2));
         string root = Path.Combine(Path.GetTempPath(), $"ioibench-gpu-check-{Environment.ProcessId}");

@@ -39,7 +39,7 @@ public sealed class CudaGpt2Model : ITransformer
         _device = CudaDevice.Open();
         try
         {
-            _kernels = _device.Module(KernelFile);
+            _kernels = _device.Module([KernelFile]);
             _tokenEmbedding = Upload(weights.TokenEmbedding);
             _positionEmbedding = Upload(weights.PositionEmbedding);
             _blocks = [.. weights.Blocks.Select(b => new Block(Upload(b.Ln1), Upload(b.AttnWeight), Upload(b.AttnBias), Upload(b.AttnOutWeight),

@@ -3,6 +3,8 @@ using System.Text;
 using IoiBench.Prompts;
 using IoiBench.Runs;
 
+using IoiBench.Saes;
+
 namespace IoiBench.Reports;
 
 /// <summary>
@@ -13,12 +15,20 @@ namespace IoiBench.Reports;
 /// </summary>
 public static class RunHtmlReport
 {
-    private static readonly Dictionary<string, string> Colours = new()
+    /// <summary>Matplotlib's tab10 without its greys: SAE variants take them in registry order, other methods after.</summary>
+    private static readonly string[] Palette =
+        ["#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"];
+
+    private static string Colour(string key) => key switch
     {
-        ["vanilla"] = "#1f77b4", ["gated"] = "#2ca02c", ["topk"] = "#d62728", ["supervised"] = "#111111", ["none"] = "#aaaaaa",
+        "supervised" => "#111111",
+        "none" => "#aaaaaa",
+        _ when SaeVariants.All.ToList().FindIndex(v => v.Name == key) is var i and >= 0 => Palette[i % Palette.Length],
+        _ => Palette[(SaeVariants.All.Count + (int)(Fnv(key) % 4)) % Palette.Length],
     };
 
-    private static string Colour(string key) => Colours.TryGetValue(key, out var c) ? c : "#9467bd";
+    /// <summary>A stable hash of a method's name (string.GetHashCode changes from run to run).</summary>
+    private static uint Fnv(string text) => text.Aggregate(2166136261u, (hash, c) => (hash ^ c) * 16777619u);
 
     public static string Render(RunResults run)
     {

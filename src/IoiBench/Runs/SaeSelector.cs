@@ -149,7 +149,7 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
 
     /// <summary>
     /// The candidates a selection chooses among: the variant's SAEs of the seed at the node, every λ or k and checkpoint;
-    /// under the reference rule only the final SAEs, and of the k-based variant only its smallest k (the reference's
+    /// under the reference rule only the final SAEs, and of a k-based variant only its smallest k (the reference's
     /// figures use top-k with k = 3, makelov2024's smallest).
     /// </summary>
     private List<SaeCandidate> Pool(SiteNode node, string variant, ulong seed)
@@ -158,7 +158,7 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
         if (options.Selection == SelectionRule.Reference)
         {
             pool = [.. pool.Where(c => c.Final)];
-            if (pool.Count > 0 && pool[0].Sae is TopKSae) pool = [.. pool.Where(c => c.Value == pool.Min(x => x.Value))];
+            if (pool.Count > 0 && pool[0].Sae.Variant.IntegerSparsity) pool = [.. pool.Where(c => c.Value == pool.Min(x => x.Value))];
         }
         if (pool.Count == 0) throw new InvalidInputException($"no {variant} SAE of seed {seed} for node {node}" +
                                                             (options.Selection == SelectionRule.Reference ? " that finished training." : "."));

@@ -7,10 +7,10 @@ namespace IoiBench.Saes;
 
 /// <summary>
 /// SAEs on disk in SAELens's layout: a directory with <c>cfg.json</c> and <c>sae_weights.safetensors</c> (float32,
-/// parameter names as in <see cref="SaeParameters"/>). <c>cfg.json</c> carries SAELens's fields (architecture
-/// "standard" | "gated" | "topk", d_in, d_sae, dtype, hook_name, hook_layer, hook_head_index, activation_fn_str,
-/// activation_fn_kwargs, normalize_activations, apply_b_dec_to_input) plus an "ioibench" object with what SAELens
-/// has no field for (the site, λ, the variant options, the activation scale). Weights are written first and cfg.json
+/// tensor names as SAELens's). <c>cfg.json</c> carries SAELens's fields (architecture — each variant's
+/// <see cref="SaeVariant.Architecture"/> — d_in, d_sae, dtype, hook_name, hook_layer, hook_head_index,
+/// normalize_activations, apply_b_dec_to_input, and what the variant adds) plus an "ioibench" object with what SAELens
+/// has no field for (the variant, the site, λ, the variant's options, the activation scale). Weights are written first and cfg.json
 /// last, each atomically, so a directory with a cfg.json is complete. Loading is bit-exact.
 /// </summary>
 public static class SaeFile
@@ -32,10 +32,12 @@ public static class SaeFile
 
     public static void Save(string directory, SparseAutoencoder sae, Metadata metadata)
     {
+        var variant = sae.Variant;
         Directory.CreateDirectory(directory);
-        SafeTensorsWriter.Write(Path.Combine(directory, WeightsFile), sae.Parameters.Tensors);
+        SafeTensorsWriter.Write(Path.Combine(directory, WeightsFile), variant.FileTensors(sae));
         var ioibench = new JsonObject
         {
+            ["variant"] = variant.Name,
             ["node"] = metadata.Node,
             ["activation_scale"] = metadata.ActivationScale,
         };
@@ -44,6 +46,7 @@ public static class SaeFile
         if (metadata.TrainingDevice is { } device) ioibench["training_device"] = device;
         var cfg = new JsonObject
         {
+            ["architecture"] = variant.Architecture,
             ["d_in"] = sae.DIn,
             ["d_sae"] = sae.DSae,
             ["dtype"] = "float32",
@@ -53,34 +56,9 @@ public static class SaeFile
             ["hook_head_index"] = metadata.HookHead,
             ["apply_b_dec_to_input"] = true,
             ["normalize_activations"] = "none",
-            ["ioibench"] = ioibench,
         };
-        switch (sae)
-        {
-            case VanillaSae v:
-                cfg["architecture"] = "standard";
-                cfg["activation_fn_str"] = "relu";
-                ioibench["l1_coefficient"] = v.L1Coefficient;
-                break;
-            case GatedSae g:
-                cfg["architecture"] = "gated";
-                cfg["activation_fn_str"] = "relu";
-                ioibench["l1_coefficient"] = g.L1Coefficient;
-                ioibench["magnitude_relu"] = g.MagnitudeRelu;
-                break;
-            case TopKSae t:
-                cfg["architecture"] = "topk";
-                cfg["activation_fn_str"] = "topk";
-                cfg["activation_fn_kwargs"] = new JsonObject { ["k"] = t.K };
-                ioibench["relu"] = t.Relu;
-                ioibench["encoder_bias"] = t.EncoderBias;
-                ioibench["normalize_decoder"] = t.NormaliseDecoder;
-                ioibench["aux_k"] = t.AuxK;
-                ioibench["aux_k_coefficient"] = t.AuxKCoefficient;
-                break;
-            default:
-                throw new ArgumentException($"No file format for {sae.GetType().Name}.");
-        }
+        variant.WriteConfig(sae, cfg, ioibench);
+        cfg["ioibench"] = ioibench;
         AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), cfg.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
@@ -95,37 +73,42 @@ public static class SaeFile
 
     public static (SparseAutoencoder Sae, JsonObject Config) Load(string directory)
     {
-        string cfgPath = Path.Combine(directory, ConfigFile), weightsPath = Path.Combine(directory, WeightsFile);
-        var cfg = ReadConfig(directory);
-
-        int Int(JsonNode? node, string field) =>
-            node is JsonValue v && v.TryGetValue(out int i) && i > 0 ? i : throw new InvalidInputException($"{cfgPath}: field '{field}' must be a positive integer.");
-        T Option<T>(string field, T fallback) => cfg["ioibench"]?[field] is JsonValue v && v.TryGetValue(out T? value) ? value! : fallback;
-        int dIn = Int(cfg["d_in"], "d_in"), dSae = Int(cfg["d_sae"], "d_sae");
-        if (cfg["dtype"]?.GetValue<string>() is { } dtype && dtype != "float32")
+        string cfgPath = Path.Combine(directory, ConfigFile);
+        var json = ReadConfig(directory);
+        var cfg = new ConfigReader(cfgPath, json);
+        int dIn = cfg.PositiveInteger(json["d_in"], "d_in"), dSae = cfg.PositiveInteger(json["d_sae"], "d_sae");
+        if (json["dtype"]?.GetValue<string>() is { } dtype && dtype != "float32")
             throw new InvalidInputException($"{cfgPath}: field 'dtype' is '{dtype}'; IoiBench reads float32 SAEs.");
+        var sae = VariantOf(cfg).FromConfig(cfg, dIn, dSae);
+        using var weights = SafeTensorsFile.Open(Path.Combine(directory, WeightsFile));
+        sae.Variant.ReadTensors(sae, weights);
+        return (sae, json);
+    }
 
-        var rng = new DeterministicRandom(0);   // the initial values are all overwritten below
-        float l1 = Option("l1_coefficient", 0f);
-        SparseAutoencoder sae = cfg["architecture"]?.GetValue<string>() switch
-        {
-            "standard" => new VanillaSae(dIn, dSae, l1, rng),
-            "gated" => new GatedSae(dIn, dSae, l1, rng, Option("magnitude_relu", true)),
-            "topk" => new TopKSae(dIn, dSae, Int(cfg["activation_fn_kwargs"]?["k"], "activation_fn_kwargs.k"), rng,
-                Option("relu", true), Option("encoder_bias", true)) { NormaliseDecoder = Option("normalize_decoder", true), AuxK = Option("aux_k", 0), AuxKCoefficient = Option("aux_k_coefficient", 1f / 32) },
-            var other => throw new InvalidInputException($"{cfgPath}: field 'architecture' is '{other}'; expected standard, gated or topk."),
-        };
+    /// <summary>
+    /// The variant a cfg.json describes: IoiBench's own <c>ioibench.variant</c> when present, else the one that writes
+    /// SAELens's <c>architecture</c> (several of IoiBench's variants write "jumprelu"; the first registered is read).
+    /// </summary>
+    private static SaeVariant VariantOf(ConfigReader cfg)
+    {
+        if (cfg.Json["ioibench"]?["variant"]?.GetValue<string>() is { } name)
+            return SaeVariants.Find(name) ?? throw new InvalidInputException(
+                $"{cfg.Path}: field 'ioibench.variant' is '{name}'; known: {SaeVariants.Names}.");
+        string? architecture = cfg.Json["architecture"]?.GetValue<string>();
+        return SaeVariants.All.FirstOrDefault(v => v.Architecture == architecture) ?? throw new InvalidInputException(
+            $"{cfg.Path}: field 'architecture' is '{architecture}'; expected {string.Join(", ", SaeVariants.All.Select(v => v.Architecture).Distinct())}.");
+    }
 
-        using var weights = SafeTensorsFile.Open(weightsPath);
-        foreach (var (name, tensor) in sae.Parameters.Tensors)
-        {
-            // SAELens stores a gated SAE's gate matrix as W_enc.
-            string stored = name == "W_gate" && !weights.Contains("W_gate") ? "W_enc" : name;
-            var loaded = weights.ReadFloat32(stored);
-            if (!loaded.Shape.SequenceEqual(tensor.Shape))
-                throw new InvalidInputException($"{weightsPath}: tensor '{stored}' has shape [{string.Join(", ", loaded.Shape)}], expected [{string.Join(", ", tensor.Shape)}] from {ConfigFile}.");
-            loaded.Span.CopyTo(tensor.Span);
-        }
-        return (sae, cfg);
+    /// <summary>
+    /// Copies a stored tensor into <paramref name="tensor"/>, checking its shape; <paramref name="stored"/> names it in
+    /// the file when that differs from the SAE's own name.
+    /// </summary>
+    public static void ReadInto(SafeTensorsFile file, string stored, Tensor tensor)
+    {
+        var loaded = file.ReadFloat32(stored);
+        if (!loaded.Shape.SequenceEqual(tensor.Shape))
+            throw new InvalidInputException($"{file.Path}: tensor '{stored}' has shape [{string.Join(", ", loaded.Shape)}], " +
+                                            $"expected [{string.Join(", ", tensor.Shape)}] from {ConfigFile}.");
+        loaded.Span.CopyTo(tensor.Span);
     }
 }

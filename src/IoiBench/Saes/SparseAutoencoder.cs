@@ -17,11 +17,22 @@ public sealed record SaeLoss(double Total, double Reconstruction, double Sparsit
 /// </summary>
 public abstract class SparseAutoencoder
 {
-    private readonly Dictionary<(string, int), Tensor> _buffers = new();
+    private readonly Dictionary<(string, int), Tensor> _scratch = new();
 
     public int DIn { get; }
     public int DSae { get; }
+
+    /// <summary>The trained tensors (what Adam updates and a training state saves).</summary>
     public SaeParameters Parameters { get; } = new();
+
+    /// <summary>Tensors the SAE keeps but does not train (e.g. an inference threshold); files store them beside the parameters.</summary>
+    public Dictionary<string, Tensor> Buffers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The registry entry of the SAE's architecture.</summary>
+    public abstract SaeVariant Variant { get; }
+
+    /// <summary>The coefficient of the sparsity term (λ), or 0 for variants without one (top-k).</summary>
+    public virtual float SparsityCoefficient => 0f;
 
     protected SparseAutoencoder(int dIn, int dSae)
     {
@@ -42,10 +53,10 @@ public abstract class SparseAutoencoder
     public virtual void AfterStep() { }
 
     /// <summary>A working buffer of Loss, reused for every batch of this size; its contents are stale.</summary>
-    protected Tensor Buffer(string name, int rows, int columns)
+    protected Tensor Scratch(string name, int rows, int columns)
     {
-        if (!_buffers.TryGetValue((name, rows), out var buffer))
-            _buffers[(name, rows)] = buffer = new Tensor(rows, columns);
+        if (!_scratch.TryGetValue((name, rows), out var buffer))
+            _scratch[(name, rows)] = buffer = new Tensor(rows, columns);
         return buffer;
     }
 
@@ -89,7 +100,7 @@ public abstract class SparseAutoencoder
         TensorPrimitives.Multiply(residual.Span, 2f / batch, residual.Span);
         Gemm.Multiply(latents.Span, residual.Span, gradients["W_dec"].Span, DSae, DIn, batch, transA: true, beta: 1f);
         AddRowSums(residual, gradients["b_dec"].Span);
-        var dLatents = Buffer("dLatents", batch, DSae);
+        var dLatents = Scratch("dLatents", batch, DSae);
         Gemm.Multiply(residual.Span, Parameters["W_dec"].Span, dLatents.Span, batch, DSae, DIn, transB: true);
         return dLatents;
     }
@@ -121,7 +132,7 @@ public abstract class SparseAutoencoder
         int batch = centred.Shape[0];
         Gemm.Multiply(centred.Span, dPre.Span, dWeight.Span, DIn, DSae, batch, transA: true, beta: 1f);
         if (biasName is not null) AddRowSums(dPre, gradients[biasName].Span);
-        var dCentred = Buffer("dCentred", batch, DIn);
+        var dCentred = Scratch("dCentred", batch, DIn);
         Gemm.Multiply(dPre.Span, weight.Span, dCentred.Span, batch, DIn, DSae, transB: true);
         var bDecGradient = gradients["b_dec"].Span;
         for (int r = 0; r < batch; r++) TensorPrimitives.Subtract(bDecGradient, dCentred.Row(r), bDecGradient);

@@ -20,7 +20,7 @@ public static class SyntheticRecovery
         ParallelJobs.For(preset.Saes.Count, s =>
         {
             var spec = preset.Saes[s];
-            var sae = SaeSweep.Create(spec, setting.Dimension, preset.Width, new DeterministicRandom(preset.Options.Seed, (ulong)s));
+            var sae = spec.Create(setting.Dimension, preset.Width, new DeterministicRandom(preset.Options.Seed, (ulong)s));
             var history = SaeTrainer.Train(sae, data.Samples, preset.Options);
             results[s] = new Result(spec, SyntheticFeatures.MeanMaxCosine(data.Features, sae.Parameters["W_dec"]), history[^1]);
             progress?.Report(new ProgressUpdate("training SAEs on synthetic data", Interlocked.Increment(ref done), preset.Saes.Count));

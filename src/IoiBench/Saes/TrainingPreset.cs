@@ -5,23 +5,6 @@ using YamlDotNet.RepresentationModel;
 namespace IoiBench.Saes;
 
 /// <summary>
-/// Architecture options that differ between the published variants and the reference's code (docs/method.md):
-/// gated <c>magnitude_relu</c>; top-k <c>relu</c>, <c>encoder_bias</c>, <c>normalize_decoder</c>, <c>init</c>
-/// (<c>tied</c>: unit-norm decoder rows with the encoder their transpose; <c>reference</c>: a Kaiming-uniform encoder
-/// with the decoder its transpose, rows left as they are), and top-k's <c>aux_k</c> (0 = no auxiliary loss, the
-/// reference) and <c>aux_k_coefficient</c>.
-/// </summary>
-public sealed record SaeVariantOptions(bool MagnitudeRelu = true, bool Relu = true, bool EncoderBias = true, bool NormaliseDecoder = true,
-    int AuxK = 0, float AuxKCoefficient = 1f / 32, bool ReferenceInit = false);
-
-/// <summary>One SAE of a sweep: its variant, its sparsity setting (λ for vanilla and gated, k for top-k) and options.</summary>
-public sealed record SaeSpec(string Variant, float Value, SaeVariantOptions? VariantOptions = null)
-{
-    public SaeVariantOptions Options => VariantOptions ?? new();
-    public string Name => Variant == "topk" ? $"topk-k{Value:0}" : $"{Variant}-l1-{Value.ToString("0.###", CultureInfo.InvariantCulture)}";
-}
-
-/// <summary>
 /// An SAE training recipe from a YAML preset (<c>presets/*.yaml</c>): width, batch size, epochs, learning rate, seeds,
 /// resampling schedule, checkpoints, and the variants with their λ or k values and options. Every SAE is trained once
 /// per seed (<c>seeds: [0, 1, 2]</c>, or one <c>seed</c>); <see cref="TrainingOptions.Seed"/> is the first, whose SAEs
@@ -32,8 +15,6 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
 {
     /// <summary>The seeds every SAE is trained with, the first being <see cref="TrainingOptions.Seed"/>.</summary>
     public IReadOnlyList<ulong> Seeds { get; init; } = [Options.Seed];
-
-    private static readonly string[] TopKOptions = ["relu", "encoder_bias", "normalize_decoder", "init", "aux_k", "aux_k_coefficient"];
 
     public static TrainingPreset Load(string path)
     {
@@ -48,11 +29,6 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
         float Positive(YamlNode node, string key) =>
             float.TryParse(yaml.Scalar(node, key), NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && value > 0
                 ? value : throw yaml.Error(node, $"'{key}' must be a positive number.");
-        bool Flag(YamlMappingNode mapping, string key)
-        {
-            if (yaml.Optional(mapping, key) is not { } node) return true;
-            return yaml.Scalar(node, key) switch { "true" => true, "false" => false, _ => throw yaml.Error(node, $"'{key}' must be true or false.") };
-        }
         List<int> Integers(string key, int minimum) => yaml.Optional(root, key) is { } node
             ? [.. yaml.Sequence(node, key).Select(item => Integer(item, key, minimum))]
             : [];
@@ -66,34 +42,7 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
         if (yaml.Optional(root, "resample_after_epochs") is { } resampleNode && resample.Any(r => r >= epochs - 1))
             throw yaml.Error(resampleNode, $"'resample_after_epochs' are 0-based epochs and must be below {epochs - 1} (the last epoch).");
 
-        var variantsNode = yaml.Mapping(yaml.Required(root, "variants"), "variants");
-        yaml.CheckKeys(variantsNode, "vanilla", "gated", "topk");
-        var saes = new List<SaeSpec>();
-        foreach (var (keyNode, valueNode) in variantsNode.Children)
-        {
-            string variant = yaml.Scalar(keyNode, "variants");
-            var settings = yaml.Mapping(valueNode, variant);
-            string parameter = variant == "topk" ? "k" : "l1";
-            string[] known = variant switch { "topk" => ["k", .. TopKOptions], "gated" => ["l1", "magnitude_relu"], _ => ["l1"] };
-            yaml.CheckKeys(settings, known);
-            var options = new SaeVariantOptions(MagnitudeRelu: Flag(settings, "magnitude_relu"), Relu: Flag(settings, "relu"),
-                EncoderBias: Flag(settings, "encoder_bias"), NormaliseDecoder: Flag(settings, "normalize_decoder"),
-                AuxK: yaml.Optional(settings, "aux_k") is { } auxK ? Integer(auxK, "aux_k", 0) : 0,
-                AuxKCoefficient: yaml.Optional(settings, "aux_k_coefficient") is { } coefficient ? Positive(coefficient, "aux_k_coefficient") : 1f / 32,
-                ReferenceInit: yaml.Optional(settings, "init") is { } initNode && yaml.Scalar(initNode, "init") switch
-                {
-                    "reference" => true,
-                    "tied" => false,
-                    _ => throw yaml.Error(initNode, "'init' must be tied or reference."),
-                });
-            if (options.AuxK > width) throw yaml.Error(yaml.Optional(settings, "aux_k")!, $"'aux_k' ({options.AuxK}) must not exceed width ({width}).");
-            foreach (var item in yaml.Sequence(yaml.Required(settings, parameter), parameter))
-            {
-                float value = variant == "topk" ? Integer(item, "k", 1) : Positive(item, "l1");
-                if (variant == "topk" && value > width) throw yaml.Error(item, $"'k' ({value}) must not exceed width ({width}): an SAE keeps k of its latents.");
-                saes.Add(new SaeSpec(variant, value, options));
-            }
-        }
+        var saes = ReadVariants(yaml, yaml.Mapping(yaml.Required(root, "variants"), "variants"), width);
 
         ulong Seed(YamlNode node, string key) =>
             ulong.TryParse(yaml.Scalar(node, key), NumberStyles.None, CultureInfo.InvariantCulture, out ulong s) ? s : throw yaml.Error(node, $"'{key}' must be a non-negative integer.");
@@ -132,5 +81,35 @@ public sealed record TrainingPreset(string Name, int Width, IReadOnlyList<SaeSpe
             throw yaml.Error(yaml.Optional(root, "resample_after_epochs")!,
                 $"with lr_schedule: reference, a resample's warm-up of {trainingOptions.WarmupEpochs} epochs must end before the final decay (epoch {decayStart}).");
         return new TrainingPreset(Path.GetFileNameWithoutExtension(path), width, saes, trainingOptions) { Seeds = seeds };
+    }
+
+    /// <summary>
+    /// The SAEs of the <c>variants</c> mapping: each key a registered variant, each with its sparsity list (λ under
+    /// "l1", k under "k") and its own options, parsed and checked by the variant.
+    /// </summary>
+    private static List<SaeSpec> ReadVariants(YamlFile yaml, YamlMappingNode variants, int width)
+    {
+        var saes = new List<SaeSpec>();
+        foreach (var (keyNode, valueNode) in variants.Children)
+        {
+            string name = yaml.Scalar(keyNode, "variants");
+            var variant = SaeVariants.Find(name) ?? throw yaml.Error(keyNode, $"unknown SAE variant '{name}' (known: {SaeVariants.Names}).");
+            var settings = yaml.Mapping(valueNode, name);
+            yaml.CheckKeys(settings, [variant.SparsityKey, .. variant.OptionKeys]);
+            var options = variant.ParseOptions(new VariantSettings(yaml, settings, width));
+            string key = variant.SparsityKey;
+            foreach (var item in yaml.Sequence(yaml.Required(settings, key), key))
+            {
+                string text = yaml.Scalar(item, key);
+                float value = variant.IntegerSparsity
+                    ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k >= 1
+                        ? k : throw yaml.Error(item, $"'{key}' must list positive integers.")
+                    : float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float l) && l > 0 && float.IsFinite(l)
+                        ? l : throw yaml.Error(item, $"'{key}' must list positive numbers.");
+                if (variant.CheckSparsity(value, width, options) is { } problem) throw yaml.Error(item, problem);
+                saes.Add(new SaeSpec(name, value, options));
+            }
+        }
+        return saes;
     }
 }

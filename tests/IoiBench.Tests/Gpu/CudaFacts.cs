@@ -11,6 +11,15 @@ public sealed class NvrtcFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A <see cref="NvrtcFactAttribute"/> with data rows.</summary>
+public sealed class NvrtcTheoryAttribute : TheoryAttribute
+{
+    public NvrtcTheoryAttribute()
+    {
+        if (Nvrtc.LibraryName is null) Skip = "NVRTC is not installed (Debian: libnvrtc11.2 from non-free; or the CUDA toolkit)";
+    }
+}
+
 /// <summary>
 /// A test that needs an NVIDIA GPU with its driver, or the CPU emulation of CUDA (tools/cuda-emulator, which
 /// tools/test.sh puts on LD_LIBRARY_PATH for a second pass over these tests); skipped, with the reason shown, elsewhere.

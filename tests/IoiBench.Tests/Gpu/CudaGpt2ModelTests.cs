@@ -44,7 +44,7 @@ public class CudaGpt2ModelTests
     [NvrtcFact]
     public void TheForwardKernelsCompileAndAreExactlyTheOnesTheModelLaunches()
     {
-        string ptx = System.Text.Encoding.UTF8.GetString(CudaModule.Compile("gpt2_forward.cu"));
+        string ptx = System.Text.Encoding.UTF8.GetString(CudaModule.Compile(["gpt2_forward.cu"]));
         string model = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "src", "IoiBench", "Model", "CudaGpt2Model.cs"));
         var launched = System.Text.RegularExpressions.Regex.Matches(model, "(?:Launch|LaunchElementwise)\\(\"(\\w+)\"").Select(m => m.Groups[1].Value).ToHashSet();
         string[] kernels = ["embed", "layer_norm", "add_bias", "gelu_new", "head_values", "attention_pattern", "pattern_values", "attention_output"];

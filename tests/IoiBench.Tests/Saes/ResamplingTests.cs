@@ -84,7 +84,7 @@ public class ResamplingTests
     {
         var sae = SaeExactValueTests.HandBuiltVanilla(2);
         // The two examples of SaeExactValueTests: squared errors 1 and 1.25, L1 3 and 0.
-        var losses = DeadLatentResampler.ExampleLosses(sae, Tensor.From([3, 2, 0, 0.5f], 2, 2));
+        var losses = VanillaVariant.Instance.Resampling.ExampleLosses(sae, Tensor.From([3, 2, 0, 0.5f], 2, 2));
         Assert.Equal([2.5, 1.25], losses);
     }
 

@@ -9,48 +9,49 @@ public class SaeFileTests
 {
     private static readonly SaeFile.Metadata Metadata = new("ioi-tiny", "z@2.3@end", 2, 3, "blocks.2.attn.hook_z", 1.75f);
 
-    public static TheoryData<string> Variants => new() { "vanilla", "gated", "topk" };
-
-    private static SparseAutoencoder Make(string variant)
+    /// <summary>Every form of every registered variant that the device check trains (defaults and the reference's).</summary>
+    public static TheoryData<string, int> Forms()
     {
-        var rng = new DeterministicRandom(11);
-        SparseAutoencoder sae = variant switch
-        {
-            "vanilla" => new VanillaSae(6, 10, 2.5f, rng),
-            "gated" => new GatedSae(6, 10, 1.5f, rng, magnitudeRelu: false),
-            _ => new TopKSae(6, 10, 3, rng, relu: false, encoderBias: false) { NormaliseDecoder = false },
-        };
+        var forms = new TheoryData<string, int>();
+        foreach (var v in SaeVariants.All)
+            for (int i = 0; i < v.DeviceChecks.Count; i++)
+                for (int j = 0; j < v.DeviceChecks[i].Specs.Length; j++) forms.Add(v.Name, i * 10 + j);
+        return forms;
+    }
+
+    private static SparseAutoencoder Make(string variant, int form = 0)
+    {
+        var spec = SaeVariants.Get(variant).DeviceChecks[form / 10].Specs[form % 10];
+        var sae = spec.Create(6, 10, new DeterministicRandom(11));
         var values = new DeterministicRandom(12);
-        foreach (var t in sae.Parameters.Tensors.Values)
+        foreach (var t in sae.Parameters.Tensors.Values.Concat(sae.Buffers.Values))
             for (int i = 0; i < t.Length; i++) t.Span[i] = (float)values.NextGaussian();
         return sae;
     }
 
     [Theory]
-    [MemberData(nameof(Variants))]
-    public void SaveThenLoadIsBitExactAndKeepsTheOptions(string variant)
+    [MemberData(nameof(Forms))]
+    public void SaveThenLoadIsBitExactAndKeepsTheOptions(string variant, int form)
     {
         using var dir = new TestPaths.TempDirectory();
-        var original = Make(variant);
-        SaeFile.Save(dir.Path, original, Metadata);
-        var (loaded, cfg) = SaeFile.Load(dir.Path);
+        var original = Make(variant, form);
+        SaeFile.Save(dir.File("a"), original, Metadata);
+        var (loaded, cfg) = SaeFile.Load(dir.File("a"));
 
-        Assert.Equal(original.GetType(), loaded.GetType());
-        foreach (var (name, tensor) in original.Parameters.Tensors)
-            Assert.Equal(tensor.Span.ToArray(), loaded.Parameters[name].Span.ToArray());
+        Assert.Same(original.Variant, loaded.Variant);
+        foreach (var (name, tensor) in original.Parameters.Tensors.Concat(original.Buffers))
+            Assert.Equal(tensor.Span.ToArray(), (loaded.Parameters.Tensors.GetValueOrDefault(name) ?? loaded.Buffers[name]).Span.ToArray());
         var x = Tensor.From(Enumerable.Range(0, 24).Select(i => MathF.Sin(i)).ToArray(), 4, 6);
         var (before, after) = (original.Loss(x, null), loaded.Loss(x, null));
         Assert.Equal((before.Total, before.Reconstruction, before.Sparsity, before.L0), (after.Total, after.Reconstruction, after.Sparsity, after.L0));
-        Assert.Equal(before.Latents.Span.ToArray(), after.Latents.Span.ToArray());
+        Assert.Equal(original.Encode(x).Span.ToArray(), loaded.Encode(x).Span.ToArray());
         Assert.Equal("z@2.3@end", cfg["ioibench"]!["node"]!.GetValue<string>());
         Assert.Equal(1.75f, cfg["ioibench"]!["activation_scale"]!.GetValue<float>());
         Assert.Equal(10, cfg["d_sae"]!.GetValue<int>());
-        switch (loaded)
-        {
-            case VanillaSae v: Assert.Equal(2.5f, v.L1Coefficient); break;
-            case GatedSae g: Assert.False(g.MagnitudeRelu); Assert.Equal(1.5f, g.L1Coefficient); break;
-            case TopKSae t: Assert.Equal(3, t.K); Assert.False(t.Relu); Assert.False(t.EncoderBias); Assert.False(t.NormaliseDecoder); break;
-        }
+        // The loaded SAE writes the same files: every option and sparsity setting survived.
+        SaeFile.Save(dir.File("b"), loaded, Metadata);
+        Assert.Equal(File.ReadAllText(dir.File("a/cfg.json")), File.ReadAllText(dir.File("b/cfg.json")));
+        Assert.Equal(File.ReadAllBytes(dir.File("a/sae_weights.safetensors")), File.ReadAllBytes(dir.File("b/sae_weights.safetensors")));
     }
 
     [Fact]
@@ -70,13 +71,17 @@ public class SaeFileTests
     }
 
     [Fact]
-    public void AGatedSaeWrittenWithSaeLensGateNameLoads()
+    public void AGatedSaeIsWrittenWithSaeLensGateNameAndAnOlderFileWithW_gateLoads()
     {
         using var dir = new TestPaths.TempDirectory();
         var original = (GatedSae)Make("gated");
         SaeFile.Save(dir.Path, original, Metadata);
-        var renamed = original.Parameters.Tensors.ToDictionary(p => p.Key == "W_gate" ? "W_enc" : p.Key, p => p.Value);
-        SafeTensorsWriter.Write(dir.File(SaeFile.WeightsFile), renamed);
+        using (var weights = SafeTensorsFile.Open(dir.File(SaeFile.WeightsFile)))
+        {
+            Assert.True(weights.Contains("W_enc"));
+            Assert.False(weights.Contains("W_gate"));
+        }
+        SafeTensorsWriter.Write(dir.File(SaeFile.WeightsFile), original.Parameters.Tensors);   // IoiBench's earlier names
         var (loaded, _) = SaeFile.Load(dir.Path);
         Assert.Equal(original.Parameters["W_gate"].Span.ToArray(), loaded.Parameters["W_gate"].Span.ToArray());
     }
@@ -89,8 +94,12 @@ public class SaeFileTests
 
         SaeFile.Save(dir.Path, Make("topk"), Metadata);
         string cfg = File.ReadAllText(dir.File(SaeFile.ConfigFile));
-        File.WriteAllText(dir.File(SaeFile.ConfigFile), cfg.Replace("\"topk\",", "\"jumprelu\",").Replace("\"architecture\": \"topk\"", "\"architecture\": \"jumprelu\""));
-        Assert.Contains("'architecture' is 'jumprelu'", Assert.Throws<InvalidInputException>(() => SaeFile.Load(dir.Path)).Message);
+        File.WriteAllText(dir.File(SaeFile.ConfigFile), cfg.Replace("\"variant\": \"topk\"", "\"variant\": \"crosscoder\""));
+        Assert.Contains("'ioibench.variant' is 'crosscoder'", Assert.Throws<InvalidInputException>(() => SaeFile.Load(dir.Path)).Message);
+        // Without IoiBench's field (a SAELens file), the architecture decides.
+        File.WriteAllText(dir.File(SaeFile.ConfigFile), cfg.Replace("\"variant\": \"topk\",", "")
+            .Replace("\"architecture\": \"topk\"", "\"architecture\": \"crosscoder\""));
+        Assert.Contains("'architecture' is 'crosscoder'", Assert.Throws<InvalidInputException>(() => SaeFile.Load(dir.Path)).Message);
 
         File.WriteAllText(dir.File(SaeFile.ConfigFile), cfg.Replace("\"d_sae\": 10", "\"d_sae\": 12"));
         var e = Assert.Throws<InvalidInputException>(() => SaeFile.Load(dir.Path));

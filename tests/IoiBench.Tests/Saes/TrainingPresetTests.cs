@@ -24,14 +24,14 @@ public class TrainingPresetTests
         Assert.Equal(12, preset.Saes.Count);
         Assert.Equal([0.5f, 1f, 2.5f, 5f], preset.Saes.Where(s => s.Variant == "gated").Select(s => s.Value));
         Assert.Equal([3f, 6f, 12f, 24f], preset.Saes.Where(s => s.Variant == "topk").Select(s => s.Value));
-        Assert.All(preset.Saes.Where(s => s.Variant == "gated"), s => Assert.False(s.Options.MagnitudeRelu));
-        Assert.All(preset.Saes.Where(s => s.Variant == "topk"), s => Assert.False(s.Options.Relu || s.Options.EncoderBias || s.Options.NormaliseDecoder));
+        Assert.All(preset.Saes.Where(s => s.Variant == "gated"), s => Assert.False(((GatedOptions)s.Options).MagnitudeRelu));
+        Assert.All(preset.Saes.Where(s => s.Variant == "topk"), s => Assert.Equal(new TopKOptions(Relu: false, EncoderBias: false, NormaliseDecoder: false, ReferenceInit: true), s.Options));
         Assert.Equal((512, 2000, 3e-4f), (preset.Options.BatchSize, preset.Options.Epochs, preset.Options.LearningRate));
         Assert.Equal([501, 1001], preset.Options.ResampleAfterEpochs);
         Assert.Equal(100, preset.Options.WarmupEpochs);
         Assert.Equal([1, 2, 4, 8, 16, 32, 64, 128, 500, 750, 1000, 1250, 1500, 2000], preset.Options.Checkpoints);
         Assert.Equal(LearningRateSchedule.Reference, preset.Options.Schedule);
-        var sae = (TopKSae)SaeSweep.Create(preset.Saes.Single(s => s.Name == "topk-k3"), 64, 512, new DeterministicRandom(0));
+        var sae = (TopKSae)preset.Saes.Single(s => s.Name == "topk-k3").Create(64, 512, new DeterministicRandom(0));
         Assert.False(sae.Relu || sae.EncoderBias || sae.NormaliseDecoder);
         // The reference's top-k init: W_enc [64, 512] Kaiming-uniform with PyTorch's fan-in of that shape (512), W_dec = W_encᵀ.
         var (wEnc, wDec) = (sae.Parameters["W_enc"], sae.Parameters["W_dec"]);
@@ -44,7 +44,7 @@ public class TrainingPresetTests
 
     [Theory]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  vanilla:\n    l1: [1]\nwarmup: 3\n", "preset.yaml:8", "unknown key 'warmup'")]
-    [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  relu:\n    l1: [1]\n", "preset.yaml:6", "unknown key 'relu'")]
+    [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  relu:\n    l1: [1]\n", "preset.yaml:6", "unknown SAE variant 'relu'")]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  topk:\n    l1: [1]\n", "preset.yaml:7", "unknown key 'l1'")]
     [InlineData("width: -8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants:\n  topk:\n    k: [1]\n", "preset.yaml:1", "'width' must be a positive integer")]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 1\nlearning_rate: 0.01\nvariants: {topk: {k: [1]\n", "preset.yaml:", "invalid YAML")]

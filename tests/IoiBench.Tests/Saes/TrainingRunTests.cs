@@ -113,12 +113,12 @@ public class TrainingRunTests
         var spec = variant switch
         {
             "topk" => new SaeSpec("topk", 3),
-            "topk-auxk" => new SaeSpec("topk", 3, new SaeVariantOptions(Relu: false, AuxK: 4)),
+            "topk-auxk" => new SaeSpec("topk", 3, new TopKOptions(Relu: false, AuxK: 4)),
             _ => new SaeSpec(variant, 1f),
         };
         SparseAutoencoder New(ulong seed)
         {
-            var sae = SaeSweep.Create(spec, 8, 32, new DeterministicRandom(seed));
+            var sae = spec.Create(8, 32, new DeterministicRandom(seed));
             // Six latents start far below the others and stay out of the top 3: the dead set the AuxK term reads, which
             // the state must carry over.
             if (variant == "topk-auxk")

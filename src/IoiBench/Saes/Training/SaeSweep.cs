@@ -51,15 +51,6 @@ public static class SaeSweep
     /// <summary>What a diverged SAE leaves instead of cfg.json: its fingerprint and the epoch it diverged at.</summary>
     public const string DivergedFile = "diverged.json";
 
-    public static SparseAutoencoder Create(SaeSpec spec, int dIn, int width, DeterministicRandom rng) => spec.Variant switch
-    {
-        "vanilla" => new VanillaSae(dIn, width, spec.Value, rng),
-        "gated" => new GatedSae(dIn, width, spec.Value, rng, spec.Options.MagnitudeRelu),
-        "topk" => new TopKSae(dIn, width, (int)spec.Value, rng, spec.Options.Relu, spec.Options.EncoderBias, spec.Options.ReferenceInit)
-            { NormaliseDecoder = spec.Options.NormaliseDecoder, AuxK = spec.Options.AuxK, AuxKCoefficient = spec.Options.AuxKCoefficient },
-        _ => throw new InvalidInputException($"unknown SAE variant '{spec.Variant}' (vanilla, gated, topk)."),
-    };
-
     private sealed record NodeData(SiteNode Node, int Index, float Scale, Tensor Train, Tensor Test, string DataHash);
 
     /// <summary>One SAE to train: a node, a spec (its index in the preset) and a seed, and where it goes.</summary>
@@ -212,7 +203,7 @@ public static class SaeSweep
                 return new Started(Score(job, finished.Sae, finished.History, trainedOn), null);
             }
         }
-        var sae = Create(spec, data.Train.Shape[1], preset.Width, new DeterministicRandom(job.Seed, stream));
+        var sae = spec.Create(data.Train.Shape[1], preset.Width, new DeterministicRandom(job.Seed, stream));
         var run = new SaeTrainingRun(sae, data.Train, options);
         var pending = new PendingJob(job, run, metadata, fingerprint);
         if (run.TryRestore(pending.StatePath, fingerprint)) report(run.EpochsDone, 0, false);
@@ -329,8 +320,8 @@ public static class SaeSweep
     private static string Fingerprint(TrainingPreset preset, SaeSpec spec, ulong seed, ulong stream, NodeData data)
     {
         var o = preset.Options;
-        string text = string.Join("|", preset.Width, spec, o.BatchSize, o.Epochs, o.LearningRate.ToString("R", CultureInfo.InvariantCulture), seed,
-            string.Join(",", o.ResampleAfterEpochs), o.WarmupEpochs, o.DecoderBiasFromMean, stream, data.Node, data.DataHash);
+        string text = string.Join("|", preset.Width, spec.Describe(), o.BatchSize, o.Epochs, o.LearningRate.ToString("R", CultureInfo.InvariantCulture), seed,
+            string.Join(",", o.ResampleAfterEpochs), o.WarmupEpochs, o.Schedule, o.DecoderBiasFromMean, stream, data.Node, data.DataHash);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
 

@@ -97,7 +97,7 @@ public sealed class SaeTrainingRun
     private int[] ResampledAfter => [.. _history.Where(m => m.Resampled > 0).Select(m => m.Epoch - 1)];
 
     /// <summary>Whether dead latents are resampled after the epoch now running (the SAE's parameters are needed on the host).</summary>
-    public bool ResamplesAfterEpoch => Options.ResampleAfterEpochs.Contains(EpochsDone) && Sae is VanillaSae or GatedSae;
+    public bool ResamplesAfterEpoch => Options.ResampleAfterEpochs.Contains(EpochsDone) && Sae.Variant.Resampling is not null;
 
     /// <summary>
     /// Ends the epoch started by <see cref="StartEpoch"/>, given what its batches summed (each batch's loss terms times
@@ -108,7 +108,7 @@ public sealed class SaeTrainingRun
         int n = _data.Shape[0], epoch = EpochsDone;
         float rate = LearningRate;   // the rate this epoch ran at, before its own resample counts
         var dead = Enumerable.Range(0, Sae.DSae).Where(j => !totals.Fired[j]).ToList();
-        if (Sae is TopKSae { AuxK: > 0 } topK) topK.DeadLatents = [.. totals.Fired.Select(f => !f)];
+        if (Sae is IUsesDeadLatents { WantsDeadLatents: true } auxiliary) auxiliary.DeadLatents = [.. totals.Fired.Select(f => !f)];
         int resampled = 0;
         if (ResamplesAfterEpoch)
         {
@@ -175,7 +175,7 @@ public sealed class SaeTrainingRun
     {
         var tensors = Sae.Parameters.Tensors.ToDictionary(p => "param." + p.Key, p => p.Value);
         foreach (var (name, tensor) in Optimizer.State()) tensors.Add(name, tensor);
-        var state = new TrainingState(fingerprint, Optimizer.Steps, [.. _history], (Sae as TopKSae)?.DeadLatents);
+        var state = new TrainingState(fingerprint, Optimizer.Steps, [.. _history], (Sae as IUsesDeadLatents)?.DeadLatents);
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string> { [StateKey] = JsonSerializer.Serialize(state, TrainingStateJson.Default.TrainingState) });
     }
 
@@ -205,7 +205,7 @@ public sealed class SaeTrainingRun
         Optimizer.Restore(state.AdamSteps, file.ReadFloat32);
         _history.Clear();
         _history.AddRange(state.History);
-        if (Sae is TopKSae topK) topK.DeadLatents = state.DeadLatents;
+        if (Sae is IUsesDeadLatents auxiliary) auxiliary.DeadLatents = state.DeadLatents;
         return true;
     }
 

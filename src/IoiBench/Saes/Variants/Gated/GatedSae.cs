@@ -13,6 +13,8 @@ public sealed class GatedSae : SparseAutoencoder
 {
     public float L1Coefficient { get; }
     public bool MagnitudeRelu { get; }
+    public override SaeVariant Variant => GatedVariant.Instance;
+    public override float SparsityCoefficient => L1Coefficient;
 
     public GatedSae(int dIn, int dSae, float l1Coefficient, DeterministicRandom rng, bool magnitudeRelu = true) : base(dIn, dSae)
     {
@@ -65,21 +67,21 @@ public sealed class GatedSae : SparseAutoencoder
     public override SaeLoss Loss(Tensor x, SaeParameters? gradients)
     {
         int batch = x.Shape[0];
-        var centred = Centre(x, Buffer("centred", batch, DIn));
+        var centred = Centre(x, Scratch("centred", batch, DIn));
         var scale = MagnitudeScale();
-        var wMag = MagnitudeWeight(scale, Buffer("W_mag", DIn, DSae));
-        var gate = Project(centred, Parameters["W_gate"], Parameters["b_gate"], Buffer("gate", batch, DSae));
-        var magnitude = Project(centred, wMag, Parameters["b_mag"], Buffer("magnitude", batch, DSae));
-        var latents = Buffer("latents", batch, DSae);
+        var wMag = MagnitudeWeight(scale, Scratch("W_mag", DIn, DSae));
+        var gate = Project(centred, Parameters["W_gate"], Parameters["b_gate"], Scratch("gate", batch, DSae));
+        var magnitude = Project(centred, wMag, Parameters["b_mag"], Scratch("magnitude", batch, DSae));
+        var latents = Scratch("latents", batch, DSae);
         LatentKernels.Gate(gate.Span, magnitude.Span, latents.Span, MagnitudeRelu);
-        var residual = Decode(latents, Buffer("residual", batch, DIn));
+        var residual = Decode(latents, Scratch("residual", batch, DIn));
         double reconstruction = ReconstructionLoss(x, residual);
 
-        var gateRelu = Buffer("gateRelu", batch, DSae);
+        var gateRelu = Scratch("gateRelu", batch, DSae);
         TensorPrimitives.Max(gate.Span, 0f, gateRelu.Span);
         double sparsity = TensorPrimitives.Sum(gateRelu.Span) / batch;
         var frozen = DetachedDecoder;
-        var auxResidual = Decode(gateRelu, Buffer("auxResidual", batch, DIn), frozen?.WDec, frozen?.BDec);
+        var auxResidual = Decode(gateRelu, Scratch("auxResidual", batch, DIn), frozen?.WDec, frozen?.BDec);
         double auxiliary = ReconstructionLoss(x, auxResidual);
         double l0 = LatentKernels.CountPositive(gate.Span) / (double)batch;
 
@@ -88,7 +90,7 @@ public sealed class GatedSae : SparseAutoencoder
             var dMagnitude = DecoderBackward(latents, residual, gradients);
             // f̃ passes gradient where the gate is open (and, with the ReLU, where f̃ > 0).
             LatentKernels.KeepWherePositive(dMagnitude.Span, MagnitudeRelu ? latents.Span : gate.Span);
-            var dWMag = Buffer("dW_mag", DIn, DSae);
+            var dWMag = Scratch("dW_mag", DIn, DSae);
             dWMag.Span.Clear();
             ProjectBackward(centred, dMagnitude, wMag, dWMag, "b_mag", gradients);
             // W_mag = W_gate ⊙ exp(r_mag): ∂/∂W_gate += ∂/∂W_mag ⊙ exp(r_mag); ∂/∂r_mag[j] = Σ_i ∂/∂W_mag[i,j]·W_mag[i,j].
@@ -104,7 +106,7 @@ public sealed class GatedSae : SparseAutoencoder
 
             // The gate gets the sparsity penalty and the auxiliary reconstruction (through the detached decoder, so
             // the decoder gets nothing from it).
-            var dGate = Buffer("dGate", batch, DSae);
+            var dGate = Scratch("dGate", batch, DSae);
             TensorPrimitives.Multiply(auxResidual.Span, 2f / batch, auxResidual.Span);
             Gemm.Multiply(auxResidual.Span, (frozen?.WDec ?? Parameters["W_dec"]).Span, dGate.Span, batch, DSae, DIn, transB: true);
             LatentKernels.KeepWherePositive(dGate.Span, gate.Span, add: L1Coefficient / batch);

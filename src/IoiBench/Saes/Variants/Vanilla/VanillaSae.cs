@@ -9,6 +9,8 @@ namespace IoiBench.Saes;
 public sealed class VanillaSae : SparseAutoencoder
 {
     public float L1Coefficient { get; }
+    public override SaeVariant Variant => VanillaVariant.Instance;
+    public override float SparsityCoefficient => L1Coefficient;
 
     public VanillaSae(int dIn, int dSae, float l1Coefficient, DeterministicRandom rng) : base(dIn, dSae)
     {
@@ -28,12 +30,12 @@ public sealed class VanillaSae : SparseAutoencoder
     public override SaeLoss Loss(Tensor x, SaeParameters? gradients)
     {
         int batch = x.Shape[0];
-        var centred = Centre(x, Buffer("centred", batch, DIn));
-        var f = Project(centred, Parameters["W_enc"], Parameters["b_enc"], Buffer("latents", batch, DSae));
+        var centred = Centre(x, Scratch("centred", batch, DIn));
+        var f = Project(centred, Parameters["W_enc"], Parameters["b_enc"], Scratch("latents", batch, DSae));
         System.Numerics.Tensors.TensorPrimitives.Max(f.Span, 0f, f.Span);
         double l1 = System.Numerics.Tensors.TensorPrimitives.Sum(f.Span) / batch;
         double l0 = LatentKernels.CountPositive(f.Span) / (double)batch;
-        var residual = Decode(f, Buffer("residual", batch, DIn));
+        var residual = Decode(f, Scratch("residual", batch, DIn));
         double reconstruction = ReconstructionLoss(x, residual);
         if (gradients is not null)
         {

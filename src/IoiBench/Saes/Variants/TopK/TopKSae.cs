@@ -9,13 +9,14 @@ namespace IoiBench.Saes;
 /// AuxK pre-activations among <see cref="DeadLatents"/> reconstruct the residual e = x − x̂ (held fixed), weighted by
 /// <see cref="AuxKCoefficient"/>·min(dead / AuxK, 1): L_aux = that weight · mean_b ‖z_aux·W_dec − e‖².
 /// </summary>
-public sealed class TopKSae : SparseAutoencoder
+public sealed class TopKSae : SparseAutoencoder, IUsesDeadLatents
 {
     private readonly Tensor _noBias;
 
     public int K { get; }
     public bool Relu { get; }
     public bool EncoderBias { get; }
+    public override SaeVariant Variant => TopKVariant.Instance;
 
     /// <summary>Unit-norm decoder rows keep latent magnitudes comparable (the reference's variant leaves them free).</summary>
     public bool NormaliseDecoder { get; init; } = true;
@@ -27,6 +28,8 @@ public sealed class TopKSae : SparseAutoencoder
 
     /// <summary>Latents the trainer found dead (silent through the previous epoch): the auxiliary loss's candidates.</summary>
     public bool[]? DeadLatents { get; set; }
+
+    public bool WantsDeadLatents => AuxK > 0;
 
     /// <summary>
     /// The residual e the auxiliary loss targets; null means x − x̂ of the batch. Gradient checks pin it so that finite
@@ -99,10 +102,10 @@ public sealed class TopKSae : SparseAutoencoder
     public override SaeLoss Loss(Tensor x, SaeParameters? gradients)
     {
         int batch = x.Shape[0];
-        var centred = Centre(x, Buffer("centred", batch, DIn));
-        var pre = Project(centred, Parameters["W_enc"], EncoderBias ? Parameters["b_enc"] : null, Buffer("pre", batch, DSae));
-        var z = Select(pre, Buffer("latents", batch, DSae), K, among: null);
-        var residual = Decode(z, Buffer("residual", batch, DIn));
+        var centred = Centre(x, Scratch("centred", batch, DIn));
+        var pre = Project(centred, Parameters["W_enc"], EncoderBias ? Parameters["b_enc"] : null, Scratch("pre", batch, DSae));
+        var z = Select(pre, Scratch("latents", batch, DSae), K, among: null);
+        var residual = Decode(z, Scratch("residual", batch, DIn));
         double reconstruction = ReconstructionLoss(x, residual);
         double l0 = LatentKernels.CountNonZero(z.Span) / (double)batch;
         var auxiliary = Auxiliary(pre, residual);
@@ -129,9 +132,9 @@ public sealed class TopKSae : SparseAutoencoder
         if (deadCount == 0) return null;
         int batch = pre.Shape[0];
         float weight = AuxKCoefficient * Math.Min(deadCount / (float)AuxK, 1f);
-        var latents = Select(pre, Buffer("auxLatents", batch, DSae), Math.Min(AuxK, deadCount), dead);
+        var latents = Select(pre, Scratch("auxLatents", batch, DSae), Math.Min(AuxK, deadCount), dead);
         // ê − e with ê = z_aux·W_dec (no bias) and e = x − x̂ = −residual.
-        var difference = Decode(latents, Buffer("auxDifference", batch, DIn), bias: _noBias);
+        var difference = Decode(latents, Scratch("auxDifference", batch, DIn), bias: _noBias);
         var target = FrozenAuxTarget;
         if (target is null) System.Numerics.Tensors.TensorPrimitives.Add(difference.Span, residual.Span, difference.Span);
         else System.Numerics.Tensors.TensorPrimitives.Subtract(difference.Span, target.Span, difference.Span);
@@ -144,7 +147,7 @@ public sealed class TopKSae : SparseAutoencoder
         int batch = latents.Shape[0];
         System.Numerics.Tensors.TensorPrimitives.Multiply(difference.Span, 2f * weight / batch, difference.Span);
         Gemm.Multiply(latents.Span, difference.Span, gradients["W_dec"].Span, DSae, DIn, batch, transA: true, beta: 1f);
-        var dAux = Buffer("dAuxLatents", batch, DSae);
+        var dAux = Scratch("dAuxLatents", batch, DSae);
         Gemm.Multiply(difference.Span, Parameters["W_dec"].Span, dAux.Span, batch, DSae, DIn, transB: true);
         LatentKernels.KeepWhereNonZero(dAux.Span, latents.Span);
         System.Numerics.Tensors.TensorPrimitives.Add(dZ.Span, dAux.Span, dZ.Span);

@@ -1,0 +1,118 @@
+// Top-k SAE kernels (TopKStep.cs), after sae_common.cu. Each row keeps its k largest pre-activations (ties to the lower
+// index): up to 1,024 latents a lane holds its LATENT_SLOTS latents in registers (topk_activate); wider SAEs scan the
+// row once per kept latent (topk_activate_wide). topk_decode and topk_latent_gradients work from the kept latents only.
+
+#ifndef LATENT_SLOTS
+#define LATENT_SLOTS 32       // latents per lane in topk_activate: ceil(d_sae / 32), at most 32 (set at compile time)
+#endif
+
+// The best of a lane's remaining (not taken) latents: the largest value, ties to the lower latent index.
+__device__ __forceinline__ void lane_best(const float (&values)[LATENT_SLOTS], unsigned taken, int lane, float& best, int& index)
+{
+    best = NEGATIVE_INFINITY;
+    index = 0x7fffffff;
+#pragma unroll
+    for (int t = 0; t < LATENT_SLOTS; t++)
+        if (!(taken & (1u << t)) && (index == 0x7fffffff || values[t] > best))
+        {
+            best = values[t];
+            index = t * 32 + lane;
+        }
+}
+
+// Top-k: z keeps each row's k[g] largest entries of pre (+ b_enc when given), ties to the lower index, then ReLU when
+// relu != 0; the rest are 0. Each lane holds its LATENT_SLOTS latents (j = lane, lane + 32, ...) in registers and its
+// best remaining one; each of k rounds picks the warp's best of those, and only the winning lane looks again. The
+// chosen latents go to selected[g, r, 0..k-1] (a row stride of k_max); counts z != 0 and marks fired latents.
+extern "C" __global__ void topk_activate(const float* pre, const float* b_enc, float* z, const int* k_of, int* selected, int k_max,
+                                         float* stats, int* fired, int relu, int rows, int m, int g_count)
+{
+    int warp = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
+    if (warp >= g_count * rows) return;
+    int g = warp / rows, k = k_of[g];
+    long long base = (long long)warp * m;
+    float values[LATENT_SLOTS];
+    unsigned taken = 0;
+#pragma unroll
+    for (int t = 0; t < LATENT_SLOTS; t++)
+    {
+        int j = t * 32 + lane;
+        values[t] = j < m ? pre[base + j] + (b_enc ? b_enc[(long long)g * m + j] : 0.0f) : NEGATIVE_INFINITY;
+        if (j < m) z[base + j] = 0.0f;
+        else taken |= 1u << t;
+    }
+    float best;
+    int index;
+    lane_best(values, taken, lane, best, index);
+    float active = 0;
+    for (int round = 0; round < k; round++)
+    {
+        float winner = best;
+        int winner_index = index;
+        for (int offset = 16; offset > 0; offset /= 2)   // every lane ends with the same winner: the order is total
+        {
+            float other = __shfl_xor_sync(0xffffffffu, winner, offset);
+            int other_index = __shfl_xor_sync(0xffffffffu, winner_index, offset);
+            if (other > winner || (other == winner && other_index < winner_index)) { winner = other; winner_index = other_index; }
+        }
+        if (winner_index % 32 == lane)
+        {
+            taken |= 1u << (winner_index / 32);
+            float value = relu ? fmaxf(winner, 0.0f) : winner;
+            z[base + winner_index] = value;
+            selected[(long long)warp * k_max + round] = winner_index;
+            if (value != 0) { active += 1; fired[(long long)g * m + winner_index] = 1; }
+            lane_best(values, taken, lane, best, index);
+        }
+    }
+    active = warp_sum(active);
+    if (lane == 0) stats[STAT_ACTIVE * (long long)g_count * rows + warp] = active;
+}
+
+// Top-k's decoder from its k chosen latents instead of a dense product over all m: residual = sum_i z_i W_dec[i]
+// + b_dec - x, then as `residual` above (squared norm into stats[slot], scaled by `scale`).
+extern "C" __global__ void topk_decode(const float* z, const int* selected, const int* k_of, int k_max, const float* w_dec, const float* b_dec,
+                                      const float* x, float* out, float* stats, int slot, float scale, int rows, int d, int m, int g_count)
+{
+    int row = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
+    if (row >= g_count * rows) return;
+    int g = row / rows, k = k_of[g];
+    const int* chosen = selected + (long long)row * k_max;
+    float squares = 0;
+    for (int c = lane; c < d; c += 32)
+    {
+        float value = 0;
+        for (int i = 0; i < k; i++)
+        {
+            int j = chosen[i];
+            value += z[(long long)row * m + j] * w_dec[((long long)g * m + j) * d + c];
+        }
+        float e = value + b_dec[(long long)g * d + c] - x[(long long)row * d + c];
+        squares += e * e;
+        out[(long long)row * d + c] = e * scale;
+    }
+    squares = warp_sum(squares);
+    if (lane == 0) stats[slot * (long long)g_count * rows + row] = squares;
+}
+
+// Top-k's gradient with respect to its latents, nonzero only at the kept ones: dz[g, r, j] = residual . W_dec[j] where
+// latent j was chosen and z != 0, else 0 (instead of a dense residual . W_dec^T over all m).
+extern "C" __global__ void topk_latent_gradients(const float* residual, const float* w_dec, const float* z, const int* selected, const int* k_of,
+                                                 int k_max, float* dz, int rows, int d, int m, int g_count)
+{
+    int row = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
+    if (row >= g_count * rows) return;
+    int g = row / rows, k = k_of[g];
+    long long base = (long long)row * m;
+    for (int j = lane; j < m; j += 32) dz[base + j] = 0.0f;
+    __syncwarp();
+    const int* chosen = selected + (long long)row * k_max;
+    for (int i = 0; i < k; i++)
+    {
+        int j = chosen[i];
+        float dot = 0;
+        for (int c = lane; c < d; c += 32) dot += residual[(long long)row * d + c] * w_dec[((long long)g * m + j) * d + c];
+        dot = warp_sum(dot);
+        if (lane == 0 && z[base + j] != 0) dz[base + j] = dot;
+    }
+}
