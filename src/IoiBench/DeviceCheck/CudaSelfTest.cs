@@ -68,10 +68,10 @@ public static unsafe class CudaSelfTest
         else NotRun("kernel launch", "a GPU with its driver, and NVRTC");
         if (gpu && cublas) Try("cublas product", CublasProduct);
         else NotRun("cublas product", "a GPU with its driver, and cuBLAS");
-        foreach (var (label, specs) in GpuTrainingCheck.Cases)
+        foreach (var check in GpuTrainingCheck.Cases)
         {
-            string component = "train " + label;
-            if (gpu && nvrtc && cublas) Try(component, () => CompareTraining(specs));
+            string component = "train " + check.Label;
+            if (gpu && nvrtc && cublas) Try(component, () => CompareTraining(check));
             else NotRun(component, "a GPU with its driver, NVRTC and cuBLAS");
         }
         if (gpu && nvrtc && cublas) Try("train sweep", CompareSweep);
@@ -115,10 +115,10 @@ public static unsafe class CudaSelfTest
     }
 
     /// <summary>The batched GPU trainer against the CPU's SAE training (<see cref="GpuTrainingCheck"/>).</summary>
-    private static string CompareTraining(Saes.SaeSpec[] specs)
+    private static string CompareTraining(Saes.DeviceCheckCase check)
     {
         using var device = CudaDevice.Open();
-        var difference = GpuTrainingCheck.Compare(device, specs);
+        var difference = GpuTrainingCheck.Compare(device, check);
         string text = $"parameters within {difference.Parameters:G2}, epoch losses within {difference.Loss:G2} (relative), " +
                       (difference.SameResamples ? "same resamples" : "DIFFERENT resample counts");
         return difference.Agrees ? $"the GPU trains as the CPU does after 20 steps: {text}"
@@ -130,7 +130,7 @@ public static unsafe class CudaSelfTest
     {
         var (parameters, sameFiles) = GpuTrainingCheck.CompareSweep();
         string text = $"final parameters within {parameters:G2}, {(sameFiles ? "the same files" : "DIFFERENT files")}";
-        return parameters <= 1e-4 && sameFiles ? $"a sweep of all three variants with checkpoints and resampling gives the CPU's SAEs: {text}"
+        return parameters <= 1e-4 && sameFiles ? $"a sweep of every variant with checkpoints and resampling gives the CPU's SAEs: {text}"
             : throw new InvalidInputException($"a GPU sweep differs from the CPU's: {text}; float32 rounding allows 1e-4.");
     }
 

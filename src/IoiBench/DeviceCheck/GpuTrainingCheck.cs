@@ -35,16 +35,17 @@ internal static class GpuTrainingCheck
     /// The SAE settings checked: every registered variant's <see cref="SaeVariant.DeviceChecks"/> (its defaults and its
     /// other forms, such as the reference's variants of makelov2024, labelled "-ref").
     /// </summary>
-    public static IReadOnlyList<(string Label, SaeSpec[] Specs)> Cases => [.. SaeVariants.All.SelectMany(v => v.DeviceChecks)];
+    public static IReadOnlyList<DeviceCheckCase> Cases => [.. SaeVariants.All.SelectMany(v => v.DeviceChecks)];
 
-    public static Difference Compare(CudaDevice device, SaeSpec[] specs)
+    public static Difference Compare(CudaDevice device, DeviceCheckCase check)
     {
+        var specs = check.Specs;
         var data = Enumerable.Range(0, Nodes).Select(node => SparseData(new DeterministicRandom(100, (ulong)node))).ToArray();
         List<SaeTrainingRun> Runs() =>
         [
             .. from node in Enumerable.Range(0, Nodes)
                from s in Enumerable.Range(0, specs.Length)
-               select new SaeTrainingRun(specs[s].Create(DIn, Width, new DeterministicRandom(7, (ulong)(node * specs.Length + s))),
+               select new SaeTrainingRun(specs[s].Create(DIn, check.Width, new DeterministicRandom(7, (ulong)(node * specs.Length + s))),
                    data[node], Options with { Seed = (ulong)node }),
         ];
         var cpu = Runs();

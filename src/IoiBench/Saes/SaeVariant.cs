@@ -89,7 +89,7 @@ public abstract class SaeVariant
     internal abstract BatchedStep CreateGpuStep(BatchedSaeTrainer trainer);
 
     /// <summary>The SAE settings the device check trains on both devices: the defaults and the variant's other forms.</summary>
-    public abstract IReadOnlyList<(string Label, SaeSpec[] Specs)> DeviceChecks { get; }
+    public abstract IReadOnlyList<DeviceCheckCase> DeviceChecks { get; }
 
     public override string ToString() => Name;
 }
@@ -100,6 +100,12 @@ public abstract class SaeVariant
 /// by which examples are drawn.
 /// </summary>
 public sealed record ResamplingRule(string Encoder, IReadOnlyList<string> ResetTensors, Func<SparseAutoencoder, Tensor, double[]> ExampleLosses);
+
+/// <summary>
+/// SAEs the device check trains on both devices from the same start (16 inputs, <paramref name="Width"/> latents); the
+/// label names the form ("-ref": the reference's options; "-wide": a width that takes another kernel).
+/// </summary>
+public sealed record DeviceCheckCase(string Label, SaeSpec[] Specs, int Width = 64);
 
 /// <summary>An SAE whose loss uses the latents found dead in the previous epoch (an AuxK term).</summary>
 public interface IUsesDeadLatents

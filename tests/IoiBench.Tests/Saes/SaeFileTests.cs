@@ -21,8 +21,8 @@ public class SaeFileTests
 
     private static SparseAutoencoder Make(string variant, int form = 0)
     {
-        var spec = SaeVariants.Get(variant).DeviceChecks[form / 10].Specs[form % 10];
-        var sae = spec.Create(6, 10, new DeterministicRandom(11));
+        var check = SaeVariants.Get(variant).DeviceChecks[form / 10];
+        var sae = check.Specs[form % 10].Create(6, check.Width, new DeterministicRandom(11));
         var values = new DeterministicRandom(12);
         foreach (var t in sae.Parameters.Tensors.Values.Concat(sae.Buffers.Values))
             for (int i = 0; i < t.Length; i++) t.Span[i] = (float)values.NextGaussian();
@@ -47,7 +47,7 @@ public class SaeFileTests
         Assert.Equal(original.Encode(x).Span.ToArray(), loaded.Encode(x).Span.ToArray());
         Assert.Equal("z@2.3@end", cfg["ioibench"]!["node"]!.GetValue<string>());
         Assert.Equal(1.75f, cfg["ioibench"]!["activation_scale"]!.GetValue<float>());
-        Assert.Equal(10, cfg["d_sae"]!.GetValue<int>());
+        Assert.Equal(original.DSae, cfg["d_sae"]!.GetValue<int>());
         // The loaded SAE writes the same files: every option and sparsity setting survived.
         SaeFile.Save(dir.File("b"), loaded, Metadata);
         Assert.Equal(File.ReadAllText(dir.File("a/cfg.json")), File.ReadAllText(dir.File("b/cfg.json")));

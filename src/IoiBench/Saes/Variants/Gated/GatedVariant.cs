@@ -71,9 +71,9 @@ public sealed class GatedVariant : SaeVariant
 
     internal override BatchedStep CreateGpuStep(BatchedSaeTrainer trainer) => new GatedStep(trainer);
 
-    public override IReadOnlyList<(string Label, SaeSpec[] Specs)> DeviceChecks { get; } =
+    public override IReadOnlyList<DeviceCheckCase> DeviceChecks { get; } =
     [
-        ("gated-ref", [new("gated", 0.5f, new GatedOptions(MagnitudeRelu: false)), new("gated", 2f, new GatedOptions(MagnitudeRelu: false))]),
-        ("gated", [new("gated", 1f)]),
+        new("gated-ref", [new("gated", 0.5f, new GatedOptions(MagnitudeRelu: false)), new("gated", 2f, new GatedOptions(MagnitudeRelu: false))]),
+        new("gated", [new("gated", 1f)]),
     ];
 }

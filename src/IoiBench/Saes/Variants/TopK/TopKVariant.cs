@@ -63,9 +63,11 @@ public sealed class TopKVariant : SaeVariant
 
     private static readonly TopKOptions ReferenceForm = new(Relu: false, EncoderBias: false, NormaliseDecoder: false, ReferenceInit: true);
 
-    public override IReadOnlyList<(string Label, SaeSpec[] Specs)> DeviceChecks { get; } =
+    public override IReadOnlyList<DeviceCheckCase> DeviceChecks { get; } =
     [
-        ("topk-ref", [new("topk", 3, ReferenceForm), new("topk", 8, ReferenceForm)]),
-        ("topk", [new("topk", 4)]),
+        new("topk-ref", [new("topk", 3, ReferenceForm), new("topk", 8, ReferenceForm)]),
+        new("topk", [new("topk", 4)]),
+        new("topk-auxk", [new("topk", 4, new TopKOptions(AuxK: 8)), new("topk", 2, new TopKOptions(AuxK: 8))]),
+        new("topk-wide", [new("topk", 16, new TopKOptions(AuxK: 32))], Width: 2048),
     ];
 }

@@ -54,6 +54,6 @@ public sealed class VanillaVariant : SaeVariant
 
     internal override BatchedStep CreateGpuStep(BatchedSaeTrainer trainer) => new VanillaStep(trainer);
 
-    public override IReadOnlyList<(string Label, SaeSpec[] Specs)> DeviceChecks { get; } =
-        [("vanilla", [new("vanilla", 0.5f), new("vanilla", 2f)])];
+    public override IReadOnlyList<DeviceCheckCase> DeviceChecks { get; } =
+        [new("vanilla", [new("vanilla", 0.5f), new("vanilla", 2f)])];
 }
