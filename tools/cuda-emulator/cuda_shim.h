@@ -42,6 +42,35 @@ template <typename T> T __shfl_down_sync(unsigned, T value, int offset)
     return emu_exchange(value, source < 32 ? source : (int)(threadIdx.x % 32));
 }
 
+// Every lane's predicate as a bit of the result, lane i at bit i.
+inline unsigned __ballot_sync(unsigned, int predicate)
+{
+    uint64_t* slots = emu_warp_slots();
+    slots[threadIdx.x % 32] = predicate ? 1 : 0;
+    emu_barrier(true);
+    unsigned bits = 0;
+    for (int lane = 0; lane < 32; lane++) bits |= (unsigned)slots[lane] << lane;
+    emu_barrier(true);
+    return bits;
+}
+
+inline int __popc(unsigned bits) { return __builtin_popcount(bits); }
+
+// Threads run one at a time, so an atomic is a plain read-modify-write.
+inline int atomicAdd(int* address, int value)
+{
+    int old = *address;
+    *address = old + value;
+    return old;
+}
+
+inline unsigned __float_as_uint(float value)
+{
+    unsigned bits;
+    std::memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
 inline float __int_as_float(int bits)
 {
     float value;

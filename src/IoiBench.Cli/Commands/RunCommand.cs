@@ -45,10 +45,10 @@ internal static class RunCommand
             RunResults results;
             using (var progress = new ConsoleProgress(stderr)) results = BenchmarkRun.Run(options, progress);
 
-            stdout.WriteLine($"{"cross-section",-22} {"method",-12} {"variant",-8} {"edit acc",9} {"weight rm",9}");
+            stdout.WriteLine($"{"cross-section",-22} {"method",-12} {"variant",-10} {"edit acc",9} {"weight rm",9}");
             foreach (var section in results.Edits.GroupBy(r => r.CrossSection))
                 foreach (var r in section.Where(r => r.Method != "counterfactual patch").OrderByDescending(r => r.EditAccuracy.Mean))
-                    stdout.WriteLine($"{r.CrossSection,-22} {r.Method,-12} {r.Variant,-8} {r.EditAccuracy.Mean,9:F3} {r.WeightRemoved.Mean,9:F3}");
+                    stdout.WriteLine($"{r.CrossSection,-22} {r.Method,-12} {r.Variant,-10} {r.EditAccuracy.Mean,9:F3} {r.WeightRemoved.Mean,9:F3}");
             stdout.WriteLine($"wrote {directory}/leaderboard.md, report.html, run.json and CSVs in {clock.Elapsed.TotalMinutes:F1} min");
             if (embedded) CompareWithReference(results, runId, stdout);
             return 0;

@@ -30,7 +30,7 @@ internal static class SynthCommand
             bool json = format.Get(parse) == OutputFormat.Json;
             if (!json)
                 stdout.WriteLine($"{setting.Features} features in {setting.Dimension} dimensions, {setting.MeanActive:0.#} active per sample on average, {setting.Samples} samples; preset {recipe.Name}");
-            if (!json) stdout.WriteLine($"{"variant",-8} {"sae",-16} {"mmcs",6} {"EV",6} {"L0",6} {"dead",6}");
+            if (!json) stdout.WriteLine($"{"variant",-10} {"sae",-18} {"mmcs",6} {"EV",6} {"L0",6} {"dead",6}");
             foreach (var r in results)
             {
                 if (json)
@@ -44,7 +44,7 @@ internal static class SynthCommand
                         j.Number("fraction_dead", r.LastEpoch.FractionDead);
                     }));
                 else
-                    stdout.WriteLine($"{r.Spec.Variant,-8} {r.Spec.Name,-16} {r.MeanMaxCosine,6:F3} {r.LastEpoch.ExplainedVariance,6:F3} {r.LastEpoch.L0,6:F1} {r.LastEpoch.FractionDead,6:F2}");
+                    stdout.WriteLine($"{r.Spec.Variant,-10} {r.Spec.Name,-18} {r.MeanMaxCosine,6:F3} {r.LastEpoch.ExplainedVariance,6:F3} {r.LastEpoch.L0,6:F1} {r.LastEpoch.FractionDead,6:F2}");
             }
             if (!json) stdout.WriteLine("mmcs: mean over the true features of the best cosine with any decoder row (1 = every feature recovered); EV, L0, dead: last training epoch");
             return 0;

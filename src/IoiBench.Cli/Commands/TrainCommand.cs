@@ -29,7 +29,7 @@ internal static class TrainCommand
                 results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress, device: siteOptions.Device.Get(parse));
             }
             bool json = format.Get(parse) == OutputFormat.Json;
-            if (!json) stdout.WriteLine($"{"node",-16} {"sae",-16} {"EV",7} {"L0",6} {"dead",6}   (test split; dead = fraction of latents silent in the last epoch)");
+            if (!json) stdout.WriteLine($"{"node",-16} {"sae",-24} {"EV",7} {"L0",6} {"dead",6}   (test split; dead = fraction of latents silent in the last epoch)");
             foreach (var r in results)
             {
                 if (json)
@@ -46,7 +46,7 @@ internal static class TrainCommand
                         else j.WriteNull("diverged_at_epoch");
                     }));
                 else
-                    stdout.WriteLine($"{r.Node,-16} {r.Spec.Name,-16} {r.Test.ExplainedVariance,7:F3} {r.TestL0,6:F1} {r.LastEpoch.FractionDead,6:F2}" +
+                    stdout.WriteLine($"{r.Node,-16} {r.Name,-24} {r.Test.ExplainedVariance,7:F3} {r.TestL0,6:F1} {r.LastEpoch.FractionDead,6:F2}" +
                                      (r.DivergedAt is { } epoch ? $"   diverged at epoch {epoch}: its loss was not finite" : ""));
             }
             if (!json) stdout.WriteLine($"wrote {results.Count} SAEs under {outputDirectory}");

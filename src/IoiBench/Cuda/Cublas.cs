@@ -53,15 +53,16 @@ internal static unsafe class Cublas
     /// <summary>
     /// For each of <paramref name="batch"/> products i: C_i = alpha·op(A_i)·op(B_i) + beta·C_i, row-major, with op(A_i) [m, k],
     /// op(B_i) [k, n] and C_i [m, n]; matrix i of each operand starts i·stride floats after the first. op transposes
-    /// when asked (A stored [k, m], B stored [n, k]).
+    /// when asked (A stored [k, m], B stored [n, k]). Rows are packed unless <paramref name="lda"/>, <paramref name="ldb"/>
+    /// or <paramref name="ldc"/> give their stride (a block of columns of a wider matrix).
     /// </summary>
     public static void MultiplyBatched(IntPtr handle, bool transA, bool transB, int m, int n, int k, float alpha,
-        ulong a, long strideA, ulong b, long strideB, float beta, ulong c, long strideC, int batch)
+        ulong a, long strideA, ulong b, long strideB, float beta, ulong c, long strideC, int batch, int? lda = null, int? ldb = null, int? ldc = null)
     {
         var sgemm = (delegate* unmanaged<IntPtr, int, int, int, int, int, float*, ulong, int, long, ulong, int, long, float*, ulong, int, long, int, int>)
             F("cublasSgemmStridedBatched");
         // Row-major X [r, c] is column-major Xᵀ with leading dimension c, so C = op(A)·op(B) is Cᵀ = op(B)ᵀ·op(A)ᵀ.
         Check(sgemm(handle, transB ? Transpose : NoTranspose, transA ? Transpose : NoTranspose, n, m, k, &alpha,
-            b, transB ? k : n, strideB, a, transA ? m : k, strideA, &beta, c, n, strideC, batch), "cublasSgemmStridedBatched");
+            b, ldb ?? (transB ? k : n), strideB, a, lda ?? (transA ? m : k), strideA, &beta, c, ldc ?? n, strideC, batch), "cublasSgemmStridedBatched");
     }
 }

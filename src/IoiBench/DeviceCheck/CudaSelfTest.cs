@@ -122,7 +122,7 @@ public static unsafe class CudaSelfTest
         string text = $"parameters within {difference.Parameters:G2}, epoch losses within {difference.Loss:G2} (relative), " +
                       (difference.SameResamples ? "same resamples" : "DIFFERENT resample counts");
         return difference.Agrees ? $"the GPU trains as the CPU does after 20 steps: {text}"
-            : throw new InvalidInputException($"the GPU's training differs from the CPU's: {text}; float32 rounding allows 1e-4. Worst: {difference.WorstEpochs}");
+            : throw new InvalidInputException($"the GPU's training differs from the CPU's: {text}; float32 rounding allows 1e-4. Worst: {difference.Worst}");
     }
 
     /// <summary>A small sweep on both devices (<see cref="GpuTrainingCheck.CompareSweep"/>).</summary>

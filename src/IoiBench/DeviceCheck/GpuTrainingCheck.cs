@@ -25,7 +25,7 @@ internal static class GpuTrainingCheck
     /// about the learning rate per step, 0.02 in all), epoch losses (relative), and whether every epoch resampled the
     /// same number of latents.
     /// </summary>
-    public sealed record Difference(double Parameters, double Loss, bool SameResamples, string WorstEpochs)
+    public sealed record Difference(double Parameters, double Loss, bool SameResamples, string Worst)
     {
         /// <summary>Within float32 rounding carried through 20 steps: 1e-4 of a parameter, 1e-4 of a loss.</summary>
         public bool Agrees => Parameters <= 1e-4 && Loss <= 1e-4 && SameResamples;
@@ -60,13 +60,18 @@ internal static class GpuTrainingCheck
 
         double parameters = 0, loss = 0;
         bool sameResamples = true;
-        string worstEpochs = "";
+        string worstEpochs = "", worstParameter = "";
         for (int i = 0; i < cpu.Count; i++)
         {
             foreach (var (name, expected) in cpu[i].Sae.Parameters.Tensors)
             {
                 var actual = gpu[i].Sae.Parameters[name].Span;
-                for (int j = 0; j < actual.Length; j++) parameters = Math.Max(parameters, Math.Abs(actual[j] - expected.Span[j]));
+                for (int j = 0; j < actual.Length; j++)
+                {
+                    double difference = Math.Abs(actual[j] - expected.Span[j]);
+                    if (difference > parameters) worstParameter = $"{name}[{j}] of SAE {i}";
+                    parameters = Math.Max(parameters, difference);
+                }
             }
             foreach (var (c, g) in cpu[i].History.Zip(gpu[i].History))
             {
@@ -78,7 +83,7 @@ internal static class GpuTrainingCheck
                 sameResamples &= c.Resampled == g.Resampled;
             }
         }
-        return new Difference(parameters, loss, sameResamples, worstEpochs);
+        return new Difference(parameters, loss, sameResamples, $"parameter {worstParameter}; {worstEpochs}");
     }
 
     /// <summary>
@@ -105,9 +110,10 @@ internal static class GpuTrainingCheck
             double parameters = 0;
             foreach (var (c, g) in cpu.Zip(gpu))
             {
-                var expected = SaeFile.Load(c.Directory).Sae.Parameters;
-                var actual = SaeFile.Load(g.Directory).Sae.Parameters;
-                foreach (var (name, tensor) in expected.Tensors)
+                // What the files hold: parameters and what inference needs (BatchTopK's threshold, estimated after training).
+                var (cpuSae, gpuSae) = (SaeFile.Load(c.Directory).Sae, SaeFile.Load(g.Directory).Sae);
+                var (expected, actual) = (cpuSae.Variant.FileTensors(cpuSae), gpuSae.Variant.FileTensors(gpuSae));
+                foreach (var (name, tensor) in expected)
                     for (int j = 0; j < tensor.Length; j++) parameters = Math.Max(parameters, Math.Abs(tensor.Span[j] - actual[name].Span[j]));
             }
             IEnumerable<string> Files(string directory) =>

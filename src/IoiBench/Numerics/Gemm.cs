@@ -33,27 +33,37 @@ public static class Gemm
     }
 
     /// <summary>
-    /// C[m×n] = op(A)·op(B) + beta·C with contiguous row-major operands: op(A) is m×k (A stored k×m when
-    /// <paramref name="transA"/>), op(B) is k×n (B stored n×k when <paramref name="transB"/>).
+    /// C[m×n] = op(A)·op(B) + beta·C with row-major operands: op(A) is m×k (A stored k×m when
+    /// <paramref name="transA"/>), op(B) is k×n (B stored n×k when <paramref name="transB"/>). Each operand's rows are
+    /// contiguous, <paramref name="lda"/>, <paramref name="ldb"/> and <paramref name="ldc"/> floats apart when given (a
+    /// block of columns of a wider matrix), else packed.
     /// </summary>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,
-        bool transA = false, bool transB = false, float beta = 0f)
+        bool transA = false, bool transB = false, float beta = 0f, int? lda = null, int? ldb = null, int? ldc = null)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), "GEMM dimensions must be non-negative.");
-        if ((long)m * k > a.Length || (long)k * n > b.Length || (long)m * n > c.Length)
+        int rowsA = transA ? k : m, columnsA = transA ? m : k, rowsB = transB ? n : k, columnsB = transB ? k : n;
+        int strideA = lda ?? columnsA, strideB = ldb ?? columnsB, strideC = ldc ?? n;
+        if (strideA < columnsA || strideB < columnsB || strideC < n)
+            throw new ArgumentOutOfRangeException(nameof(lda), "a GEMM row stride is shorter than its row.");
+        static long Needed(int rows, int columns, int stride) => rows == 0 || columns == 0 ? 0 : (long)(rows - 1) * stride + columns;
+        if (Needed(rowsA, columnsA, strideA) > a.Length || Needed(rowsB, columnsB, strideB) > b.Length || Needed(m, n, strideC) > c.Length)
             throw new ArgumentException($"GEMM {m}×{k}·{k}×{n}: operand spans are too short (A {a.Length}, B {b.Length}, C {c.Length}).");
         if (m == 0 || n == 0) return;
         if (k == 0)
         {
-            if (beta == 0f) c[..(m * n)].Clear();
-            else System.Numerics.Tensors.TensorPrimitives.Multiply(c[..(m * n)], beta, c[..(m * n)]);
+            for (int i = 0; i < m; i++)
+            {
+                var row = c.Slice(i * strideC, n);
+                if (beta == 0f) row.Clear();
+                else System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+            }
             return;
         }
-        int lda = transA ? m : k, ldb = transB ? k : n;
         if (Backend == GemmBackend.OpenBlas)
-            OpenBlas.Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, n);
+            OpenBlas.Sgemm(transA, transB, m, n, k, a, strideA, b, strideB, beta, c, strideC);
         else
-            ManagedGemm.Multiply(transA, transB, m, n, k, a, lda, b, ldb, beta, c, n);
+            ManagedGemm.Multiply(transA, transB, m, n, k, a, strideA, b, strideB, beta, c, strideC);
     }
 
     /// <summary>C = A·B for rank-2 tensors (optionally transposed), returning a new tensor.</summary>

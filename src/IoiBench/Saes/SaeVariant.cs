@@ -85,6 +85,9 @@ public abstract class SaeVariant
     /// <summary>The variant's CUDA source in its folder (e.g. "vanilla.cu"), compiled after Saes/Training/Gpu/sae_common.cu.</summary>
     public abstract string KernelFile { get; }
 
+    /// <summary>The CUDA sources of the variant's module after sae_common.cu, its own last (another variant's first when it reuses kernels).</summary>
+    public virtual IReadOnlyList<string> KernelFiles => [KernelFile];
+
     /// <summary>The variant's GPU step for the batched trainer.</summary>
     internal abstract BatchedStep CreateGpuStep(BatchedSaeTrainer trainer);
 

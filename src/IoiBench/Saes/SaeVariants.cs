@@ -8,6 +8,9 @@ public static class SaeVariants
         VanillaVariant.Instance,
         GatedVariant.Instance,
         TopKVariant.Instance,
+        JumpReluVariant.Instance,
+        BatchTopKVariant.Instance,
+        MatryoshkaVariant.Instance,
     ];
 
     /// <summary>The variant of that name, or null.</summary>

@@ -52,6 +52,12 @@ public abstract class SparseAutoencoder
     /// <summary>Keeps constrained parameters on their constraint after an optimiser step (e.g. unit-norm decoder rows).</summary>
     public virtual void AfterStep() { }
 
+    /// <summary>
+    /// Sets what inference needs beyond the trained parameters, from the training data (BatchTopK's threshold), before
+    /// the SAE is saved or scored; most variants need nothing.
+    /// </summary>
+    public virtual void PrepareForInference(Tensor data, int batchSize) { }
+
     /// <summary>A working buffer of Loss, reused for every batch of this size; its contents are stale.</summary>
     protected Tensor Scratch(string name, int rows, int columns)
     {

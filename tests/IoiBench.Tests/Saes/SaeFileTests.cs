@@ -39,8 +39,10 @@ public class SaeFileTests
         var (loaded, cfg) = SaeFile.Load(dir.File("a"));
 
         Assert.Same(original.Variant, loaded.Variant);
-        foreach (var (name, tensor) in original.Parameters.Tensors.Concat(original.Buffers))
-            Assert.Equal(tensor.Span.ToArray(), (loaded.Parameters.Tensors.GetValueOrDefault(name) ?? loaded.Buffers[name]).Span.ToArray());
+        // What the file holds (JumpReLU: θ, not log θ) comes back bit for bit.
+        var (stored, reloaded) = (original.Variant.FileTensors(original), loaded.Variant.FileTensors(loaded));
+        Assert.Equal(stored.Keys.Order(), reloaded.Keys.Order());
+        foreach (var (name, tensor) in stored) Assert.Equal(tensor.Span.ToArray(), reloaded[name].Span.ToArray());
         var x = Tensor.From(Enumerable.Range(0, 24).Select(i => MathF.Sin(i)).ToArray(), 4, 6);
         var (before, after) = (original.Loss(x, null), loaded.Loss(x, null));
         Assert.Equal((before.Total, before.Reconstruction, before.Sparsity, before.L0), (after.Total, after.Reconstruction, after.Sparsity, after.L0));
@@ -60,9 +62,9 @@ public class SaeFileTests
         using var dir = new TestPaths.TempDirectory();
         SaeFile.Save(dir.Path, Make("vanilla"), Metadata);
         using var weights = SafeTensorsFile.Open(dir.File(SaeFile.WeightsFile));
-        Assert.Equal([6, 10], weights.Info("W_enc").Shape);
-        Assert.Equal([10, 6], weights.Info("W_dec").Shape);
-        Assert.Equal([10], weights.Info("b_enc").Shape);
+        Assert.Equal([6, 64], weights.Info("W_enc").Shape);
+        Assert.Equal([64, 6], weights.Info("W_dec").Shape);
+        Assert.Equal([64], weights.Info("b_enc").Shape);
         Assert.Equal([6], weights.Info("b_dec").Shape);
         var cfg = JsonNode.Parse(File.ReadAllText(dir.File(SaeFile.ConfigFile)))!;
         Assert.Equal("standard", cfg["architecture"]!.GetValue<string>());
@@ -101,9 +103,9 @@ public class SaeFileTests
             .Replace("\"architecture\": \"topk\"", "\"architecture\": \"crosscoder\""));
         Assert.Contains("'architecture' is 'crosscoder'", Assert.Throws<InvalidInputException>(() => SaeFile.Load(dir.Path)).Message);
 
-        File.WriteAllText(dir.File(SaeFile.ConfigFile), cfg.Replace("\"d_sae\": 10", "\"d_sae\": 12"));
+        File.WriteAllText(dir.File(SaeFile.ConfigFile), cfg.Replace("\"d_sae\": 64", "\"d_sae\": 66"));
         var e = Assert.Throws<InvalidInputException>(() => SaeFile.Load(dir.Path));
         Assert.Contains("'W_dec'", e.Message);
-        Assert.Contains("expected [12, 6]", e.Message);
+        Assert.Contains("expected [66, 6]", e.Message);
     }
 }

@@ -13,7 +13,7 @@ public class SyntheticRecoveryTests
         // 128 unit features in 64 dimensions, 5 active per sample on average, frequencies decaying across features.
         var preset = TrainingPreset.Load(Path.Combine(TestPaths.RepoRoot, "presets", "synthetic.yaml"));
         var results = SyntheticRecovery.Run(preset, new SyntheticRecovery.Setting());
-        Assert.Equal(["vanilla", "gated", "topk"], results.Select(r => r.Spec.Variant));
+        Assert.Equal(SaeVariants.All.Select(v => v.Name), results.Select(r => r.Spec.Variant));
         Assert.All(results, r => Assert.True(r.MeanMaxCosine >= 0.9, $"{r.Spec.Name}: mean max cosine {r.MeanMaxCosine:F3}"));
     }
 

@@ -57,6 +57,13 @@ public class TrainingPresetTests
     [InlineData("width: 8\nbatch_size: 4\nepochs: 8\nlearning_rate: 0.01\nlr_schedule: reference\nresample_after_epochs: [2]\nwarmup_epochs: 3\nvariants:\n  vanilla:\n    l1: [1]\n",
         "preset.yaml:6", "must end before the final decay")]
     [InlineData("width: 8\nbatch_size: 4\nepochs: 8\nlearning_rate: 0.01\nlr_schedule: cosine\nvariants:\n  vanilla:\n    l1: [1]\n", "preset.yaml:5", "linear or reference")]
+    [InlineData("width: 64\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nvariants:\n  matryoshka:\n    k: [4]\n    matryoshka_widths: [16, 8]\n",
+        "preset.yaml:8", "'matryoshka_widths': the widths must increase")]
+    [InlineData("width: 64\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nvariants:\n  matryoshka:\n    k: [4]\n    matryoshka_widths: [16, 64]\n",
+        "preset.yaml:8", "from 1 to 63")]
+    [InlineData("width: 64\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nvariants:\n  jumprelu:\n    l0: [-1]\n", "preset.yaml:7", "'l0' must list positive numbers")]
+    [InlineData("width: 64\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nvariants:\n  batchtopk:\n    k: [65]\n", "preset.yaml:7", "'k' (65) must not exceed width (64)")]
+    [InlineData("width: 64\nbatch_size: 4\nepochs: 3\nlearning_rate: 0.01\nvariants:\n  batchtopk:\n    k: [4]\n    relu: false\n", "preset.yaml:8", "unknown key 'relu'")]
     public void BadPresetsNameTheFileLineAndKey(string yaml, string where, string what)
     {
         using var dir = new TestPaths.TempDirectory();

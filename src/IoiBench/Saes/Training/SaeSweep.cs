@@ -264,7 +264,10 @@ public static class SaeSweep
             if (!run.Finished) report(1, run.Data.Shape[0], false);   // the last epoch counts once the SAE is saved
             if (run.DivergedAt is not null) return false;
             if (IsCheckpoint(metrics))
+            {
+                run.PrepareForInference();
                 SaeFile.Save(Path.Combine(job.Directory, "checkpoints", $"epoch-{metrics.Epoch:D4}"), run.Sae, metadata with { Epoch = metrics.Epoch });
+            }
             if (!StateDue(metrics)) return false;
             run.SaveState(StatePath, fingerprint);
             return true;
@@ -288,6 +291,7 @@ public static class SaeSweep
                 return Diverged(job, history, metadata.TrainingDevice!);
             }
             AtomicFile.WriteAllText(Path.Combine(job.Directory, MetricsFile), MetricsCsv(run.History));
+            run.PrepareForInference();
             SaeFile.Save(job.Directory, run.Sae, metadata with { Epoch = run.Options.Epochs });
             File.Delete(StatePath);
             report(1, run.Data.Shape[0], true);

@@ -80,6 +80,9 @@ public sealed class SaeTrainingRun
         return FinishEpoch(new EpochTotals(loss, reconstruction, sparsity, l0, fired));
     }
 
+    /// <summary>What the SAE needs for inference from its training data (<see cref="SparseAutoencoder.PrepareForInference"/>).</summary>
+    public void PrepareForInference() => Sae.PrepareForInference(_data, Options.BatchSize);
+
     /// <summary>The training data, [n, d_in].</summary>
     internal Tensor Data => _data;
 

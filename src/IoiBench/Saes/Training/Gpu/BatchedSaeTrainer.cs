@@ -19,7 +19,7 @@ internal sealed class BatchedSaeTrainer : IDisposable
 
     /// <summary>A variant's training kernels as PTX (the shared ones, then its own), with its kernels' default sizes.</summary>
     public static byte[] Compile(SaeVariant variant, IReadOnlyList<string>? defines = null) =>
-        CudaModule.Compile([CommonKernels, variant.KernelFile], defines: defines);
+        CudaModule.Compile([CommonKernels, .. variant.KernelFiles], defines: defines);
 
     /// <summary>Per-row statistics slots (stats [slots, G, rows]) summed over the epoch into per-run totals.</summary>
     public const int StatSlots = 4, SparsitySlot = 0, ActiveSlot = 1, ReconstructionSlot = 2, AuxiliarySlot = 3;
@@ -74,7 +74,7 @@ internal sealed class BatchedSaeTrainer : IDisposable
             _sums = Allocate<double>((long)StatSlots * Saes);
             _fired = Allocate<int>((long)Saes * DSae);
             _step = first.Sae.Variant.CreateGpuStep(this);   // checks the runs' options, allocates its own buffers
-            Kernels = device.Module([CommonKernels, first.Sae.Variant.KernelFile], _step.Defines);
+            Kernels = device.Module([CommonKernels, .. first.Sae.Variant.KernelFiles], _step.Defines);
             CopyToDevice();
         }
         catch
@@ -253,6 +253,17 @@ internal sealed class BatchedSaeTrainer : IDisposable
     /// <summary>C = alpha·op(A)·op(B) + beta·C for every SAE; op(A) [m, k], op(B) [k, n], each SAE's operands packed.</summary>
     public void Product(ulong a, bool transA, ulong b, bool transB, ulong c, int m, int n, int k, float beta = 0f, float alpha = 1f) =>
         Cublas.MultiplyBatched(_device.Blas, transA, transB, m, n, k, alpha, a, (long)m * k, b, (long)k * n, beta, c, (long)m * n, Saes);
+
+    /// <summary>One SAE's operand of <see cref="ProductOfBlocks"/>: where it starts, its matrix's size and its row stride.</summary>
+    public readonly record struct Block(ulong Pointer, long MatrixSize, int RowStride);
+
+    /// <summary>
+    /// <see cref="Product"/> on blocks of larger matrices (e.g. a prefix of the latents: a block of columns of
+    /// [rows, d_sae] and of rows of W_dec), each operand with its own per-SAE matrix size and row stride.
+    /// </summary>
+    public void ProductOfBlocks(Block a, bool transA, Block b, bool transB, Block c, int m, int n, int k, float beta = 0f) =>
+        Cublas.MultiplyBatched(_device.Blas, transA, transB, m, n, k, 1f, a.Pointer, a.MatrixSize, b.Pointer, b.MatrixSize, beta,
+            c.Pointer, c.MatrixSize, Saes, a.RowStride, b.RowStride, c.RowStride);
 
     /// <summary>Launches a kernel that runs one warp per (SAE, row), 8 warps to a block.</summary>
     public void LaunchPerRow(string kernel, int rows, params ReadOnlySpan<KernelArgument> arguments) =>

@@ -137,3 +137,35 @@ extern "C" __global__ void accumulate_stats(const float* stats, double* sums, in
     sum = warp_sum(sum);
     if (lane == 0) sums[warp] += sum;
 }
+
+// The backward pass through a ReLU (or any selection whose kept latents are positive) plus an L1 term, then the
+// column sums (b_enc's gradient): gradient[g, r, j] = f > 0 ? gradient + add[g] * add_scale : 0, and sums[g, j] = the
+// sum over rows of the result. A 256-thread block takes one SAE
+// and 32 latents: lane = latent, warp w sums rows w, w + 8, ..., and the 8 partial sums are added in warp order.
+extern "C" __global__ void relu_backward(float* gradient, const float* f, const float* add, float add_scale, float* sums, int rows, int m)
+{
+    __shared__ float partial[8][32];
+    int tiles = (m + 31) / 32, g = blockIdx.x / tiles, lane = threadIdx.x % 32, j = (blockIdx.x % tiles) * 32 + lane, warp = threadIdx.x / 32;
+    float sum = 0;
+    if (j < m)
+    {
+        float extra = add[g] * add_scale;
+        long long base = (long long)g * rows * m + j;
+#pragma unroll 4
+        for (int r = warp; r < rows; r += 8)
+        {
+            long long at = base + (long long)r * m;
+            float value = f[at] > 0 ? gradient[at] + extra : 0.0f;
+            gradient[at] = value;
+            sum += value;
+        }
+    }
+    partial[warp][lane] = sum;
+    __syncthreads();
+    if (warp == 0 && j < m)
+    {
+        float total = 0;
+        for (int w = 0; w < 8; w++) total += partial[w][lane];
+        sums[(long long)g * m + j] = total;
+    }
+}

@@ -216,5 +216,5 @@ extern "C" __global__ void topk_auxk_difference(const float* z_aux, const int* s
         diff[(long long)row * d + c] = e * 2.0f * w / rows;
     }
     squares = warp_sum(squares);
-    if (lane == 0) stats[STAT_AUXILIARY * (long long)g_count * rows + row] = w * squares;
+    if (lane == 0) stats[STAT_AUXILIARY * (long long)g_count * rows + row] += w * squares;   // after any inner levels (Matryoshka)
 }
