@@ -1,4 +1,5 @@
 using System.CommandLine;
+using IoiBench.Reports;
 using IoiBench.Cli.Commands;
 
 namespace IoiBench.Cli;

@@ -1,4 +1,4 @@
-// Device-side CUDA for the CPU emulator: IoiBench's kernels (src/IoiBench/Gpu/Kernels/*.cu) compile as C++ with this
+// Device-side CUDA for the CPU emulator: IoiBench's kernels (every src/IoiBench/**/*.cu) compile as C++ with this
 // header. Threads of a block run as coroutines on one OS thread (emulator.cpp); barriers and warp shuffles switch
 // between them, so warp-synchronous code runs with CUDA's semantics for full warps.
 #pragma once

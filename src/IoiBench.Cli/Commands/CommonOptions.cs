@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Numerics;
 using System.Text.Json;
+using IoiBench.Reports;
 using IoiBench.Model;
 
 namespace IoiBench.Cli.Commands;
@@ -66,13 +67,13 @@ internal static class CommonOptions
     /// <summary>--columns: the leaderboard's columns, comma-separated (docs/metrics.md defines each).</summary>
     public static Option<string?> LeaderboardColumns() => new("--columns")
     {
-        Description = "Leaderboard columns, comma-separated, from: " + string.Join(", ", IoiBench.Runs.LeaderboardColumns.All.Select(c => c.Key)) +
-                      " (default: " + string.Join(",", IoiBench.Runs.LeaderboardColumns.Default.Select(c => c.Key)) + ", each where the run has values)",
+        Description = "Leaderboard columns, comma-separated, from: " + string.Join(", ", IoiBench.Reports.LeaderboardColumns.All.Select(c => c.Key)) +
+                      " (default: " + string.Join(",", IoiBench.Reports.LeaderboardColumns.Default.Select(c => c.Key)) + ", each where the run has values)",
     };
 
     /// <summary>The chosen leaderboard columns, or the default ones.</summary>
-    public static IReadOnlyList<IoiBench.Runs.LeaderboardColumn> Columns(ParseResult parse, Option<string?> columns) =>
-        parse.GetValue(columns) is { } keys ? IoiBench.Runs.LeaderboardColumns.Parse(keys) : IoiBench.Runs.LeaderboardColumns.Default;
+    public static IReadOnlyList<IoiBench.Reports.LeaderboardColumn> Columns(ParseResult parse, Option<string?> columns) =>
+        parse.GetValue(columns) is { } keys ? IoiBench.Reports.LeaderboardColumns.Parse(keys) : IoiBench.Reports.LeaderboardColumns.Default;
 
     public static Option<string?> Cache() => new("--cache") { Description = "Cache directory (default: $IOIBENCH_CACHE or ~/.cache/ioibench)" };
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using IoiBench.Reports;
 using IoiBench.Runs;
 
 namespace IoiBench.Cli.Commands;

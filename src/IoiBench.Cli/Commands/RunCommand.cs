@@ -1,4 +1,6 @@
 using System.CommandLine;
+using IoiBench.Reports;
+using IoiBench.Pipeline;
 using IoiBench.Runs;
 
 namespace IoiBench.Cli.Commands;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using IoiBench.Pipeline;
 using IoiBench.Activations;
 using IoiBench.Model;
 using IoiBench.Runs;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using IoiBench.Pipeline;
 using IoiBench.Saes;
 
 namespace IoiBench.Cli.Commands;
@@ -25,7 +26,7 @@ internal static class TrainCommand
             using var folder = IoiBench.IO.DirectoryLock.Acquire(outputDirectory);
             using (var progress = new ConsoleProgress(stderr))
             {
-                using var site = IoiBench.Runs.SiteInputs.Load(source, progress);
+                using var site = IoiBench.Pipeline.SiteInputs.Load(source, progress);
                 results = SaeSweep.Run(recipe, site.Train, site.Test, outputDirectory, site.ModelName, progress, device: siteOptions.Device.Get(parse));
             }
             bool json = format.Get(parse) == OutputFormat.Json;

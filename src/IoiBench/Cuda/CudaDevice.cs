@@ -2,17 +2,21 @@ namespace IoiBench.Cuda;
 
 /// <summary>
 /// GPU 0 made ready for work: its primary context current on this thread, a cuBLAS handle on it, and the kernels of
-/// the given embedded source files compiled for it. <see cref="Open"/> fails with one message that names what is
-/// missing (driver, GPU, NVRTC or cuBLAS).
+/// the given embedded source files compiled for it. It is opened once per process (<see cref="Open"/>) and shared by
+/// everything that runs there — the forward pass and the SAE trainer — so kernels compile once; it lives as long as
+/// the process. Opening fails with one message that names what is missing (driver, GPU, NVRTC or cuBLAS).
 /// </summary>
-internal sealed class CudaDevice : IDisposable
+internal sealed class CudaDevice
 {
+    private static readonly Lazy<CudaDevice> Shared = new(OpenFirstGpu, LazyThreadSafetyMode.ExecutionAndPublication);
+
     private readonly Dictionary<string, CudaModule> _modules = new(StringComparer.Ordinal);
+    private readonly Lock _modulesLock = new();
 
     private readonly IntPtr _context;
 
     public CudaDriver.DeviceInfo Info { get; }
-    public IntPtr Blas { get; private set; }
+    public IntPtr Blas { get; }
 
     private CudaDevice(CudaDriver.DeviceInfo info, IntPtr context, IntPtr blas)
     {
@@ -24,7 +28,10 @@ internal sealed class CudaDevice : IDisposable
     /// <summary>Makes the device's context current on the calling thread (work may come from any thread).</summary>
     public void MakeCurrent() => CudaDriver.SetCurrent(_context);
 
-    public static CudaDevice Open()
+    /// <summary>The process's GPU, opened on first use (a failure is remembered: the GPU will not appear later).</summary>
+    public static CudaDevice Open() => Shared.Value;
+
+    private static CudaDevice OpenFirstGpu()
     {
         try
         {
@@ -47,6 +54,7 @@ internal sealed class CudaDevice : IDisposable
     public CudaModule Module(IReadOnlyList<string> fileNames, params string[] defines)
     {
         string key = string.Join(" ", [.. fileNames, .. defines]);
+        using var _ = _modulesLock.EnterScope();
         if (!_modules.TryGetValue(key, out var module))
         {
             try
@@ -59,12 +67,5 @@ internal sealed class CudaDevice : IDisposable
             }
         }
         return module;
-    }
-
-    public void Dispose()
-    {
-        if (Blas == IntPtr.Zero) return;
-        Cublas.Destroy(Blas);
-        Blas = IntPtr.Zero;
     }
 }

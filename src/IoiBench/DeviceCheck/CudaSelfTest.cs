@@ -117,7 +117,7 @@ public static unsafe class CudaSelfTest
     /// <summary>The batched GPU trainer against the CPU's SAE training (<see cref="GpuTrainingCheck"/>).</summary>
     private static string CompareTraining(Saes.DeviceCheckCase check)
     {
-        using var device = CudaDevice.Open();
+        var device = CudaDevice.Open();
         var difference = GpuTrainingCheck.Compare(device, check);
         string text = $"parameters within {difference.Parameters:G2}, epoch losses within {difference.Loss:G2} (relative), " +
                       (difference.SameResamples ? "same resamples" : "DIFFERENT resample counts");

@@ -216,6 +216,5 @@ public sealed class CudaGpt2Model : ITransformer
         foreach (var buffer in _buffers.Values) buffer.Dispose();
         _allocations.Clear();
         _buffers.Clear();
-        _device.Dispose();
     }
 }

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using IoiBench.Prompts;
 using IoiBench.Runs;
-
 using IoiBench.Saes;
 
 namespace IoiBench.Reports;

@@ -1,3 +1,5 @@
+
+
 namespace IoiBench.Reports;
 
 /// <summary>One point of a scatter plot, with optional 95% intervals on both axes.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IoiBench.Reports;
 using IoiBench.Activations;
 using IoiBench.Behaviour;
 using IoiBench.Edits;

@@ -23,7 +23,7 @@ public class BatchSelectionKernelTests
         var values = Enumerable.Range(0, (int)(saes * perSae)).Select(_ => rng.NextDouble() < 0.4 ? 0f
             : rng.NextDouble() < 0.5 ? (float)Math.Round(rng.NextDouble() * 16) / 4 : 1f + (float)rng.NextDouble() * 1e-5f).ToArray();
 
-        using var device = CudaDevice.Open();
+        var device = CudaDevice.Open();
         var kernels = device.Module([BatchedSaeTrainer.CommonKernels, .. BatchTopKVariant.Instance.KernelFiles], "LATENT_SLOTS=2");
         var allocations = new List<IDisposable>();
         DeviceArray<T> Allocate<T>(long length) where T : unmanaged

@@ -1,3 +1,4 @@
+using IoiBench.Reports;
 using IoiBench.Metrics;
 using IoiBench.Prompts;
 using IoiBench.Runs;

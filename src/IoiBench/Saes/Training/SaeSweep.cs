@@ -63,7 +63,7 @@ public static class SaeSweep
         IProgress<ProgressUpdate>? progress = null, int? workers = null, ComputeDevice device = ComputeDevice.Cpu, SweepTimings? timings = null)
     {
         timings ??= new SweepTimings();
-        using var gpu = device == ComputeDevice.Cuda ? CudaDevice.Open() : null;   // before any work: a missing GPU fails fast
+        var gpu = device == ComputeDevice.Cuda ? CudaDevice.Open() : null;   // before any work: a missing GPU fails fast
         AtomicFile.RemoveOrphans(outputDirectory);
         var nodes = train.Nodes.Select((node, index) =>
         {

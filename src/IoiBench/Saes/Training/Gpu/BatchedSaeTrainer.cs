@@ -55,6 +55,7 @@ internal sealed class BatchedSaeTrainer : IDisposable
         if (runs.Count == 0) throw new ArgumentException("no runs to train.", nameof(runs));
         var first = runs[0];
         _device = device;
+        device.MakeCurrent();   // the process's GPU may have been opened on another thread
         _runs = runs;
         Saes = runs.Count;
         (DIn, DSae, BatchSize) = (first.Sae.DIn, first.Sae.DSae, first.Options.BatchSize);
@@ -158,6 +159,7 @@ internal sealed class BatchedSaeTrainer : IDisposable
     /// <summary>Trains every run one epoch and returns each run's metrics (in the order of the runs).</summary>
     public IReadOnlyList<EpochMetrics> RunEpoch()
     {
+        _device.MakeCurrent();
         // Each run's own rate: a run whose resample found dead latents warms up, one that found none does not.
         _rates.Upload([.. _runs.Select(r => r.LearningRate)]);
         _step.StartEpoch();
@@ -272,6 +274,7 @@ internal sealed class BatchedSaeTrainer : IDisposable
     /// <summary>Copies every run's parameters and Adam state from the GPU into its host SAE and optimiser.</summary>
     public void CopyToHost()
     {
+        _device.MakeCurrent();
         var parameters = _parameters.Download();
         var first = _firstMoments.Download();
         var second = _secondMoments.Download();

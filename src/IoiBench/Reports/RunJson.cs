@@ -1,11 +1,12 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using IoiBench.Metrics;
 using IoiBench.Prompts;
+using IoiBench.Runs;
 using IoiBench.Sites;
 
-namespace IoiBench.Runs;
+namespace IoiBench.Reports;
 
 /// <summary>
 /// <c>run.json</c>: a run's provenance and every result, in one versioned file. Writer and reader live together so

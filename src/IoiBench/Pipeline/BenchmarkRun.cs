@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 using IoiBench.IO;
 using IoiBench.Prompts;
+using IoiBench.Reports;
+using IoiBench.Runs;
 using IoiBench.Saes;
 using IoiBench.Sites;
 
-namespace IoiBench.Runs;
+namespace IoiBench.Pipeline;
 
 /// <summary>
 /// What a benchmark run reads and writes: its site data, the SAE preset, where the run goes and under which id, how

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using IoiBench.Prompts;
+using IoiBench.Runs;
 
-namespace IoiBench.Runs;
+namespace IoiBench.Reports;
 
 /// <summary>
 /// The markdown leaderboard: one table per cross-section (a row per edit method and variant, sorted by edit accuracy,

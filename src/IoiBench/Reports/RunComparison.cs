@@ -1,4 +1,6 @@
-namespace IoiBench.Runs;
+using IoiBench.Runs;
+
+namespace IoiBench.Reports;
 
 /// <summary>The largest absolute difference of one metric between two runs, over the rows both have, and where it is.</summary>
 public sealed record MetricDifference(string Metric, double Largest, string Where, int Rows);

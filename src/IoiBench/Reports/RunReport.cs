@@ -1,6 +1,7 @@
 using IoiBench.IO;
+using IoiBench.Runs;
 
-namespace IoiBench.Runs;
+namespace IoiBench.Reports;
 
 /// <summary>
 /// Writes a run's results under <c>runs/RUN-ID/</c>: <c>run.json</c> (everything, versioned), the CSVs

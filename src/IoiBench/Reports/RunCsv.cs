@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using IoiBench.Runs;
 
-namespace IoiBench.Runs;
+namespace IoiBench.Reports;
 
 /// <summary>A run's results as flat CSV tables, one per kind of result, for spreadsheets and dataframes.</summary>
 public static class RunCsv

@@ -1,7 +1,8 @@
 using System.Globalization;
 using IoiBench.Metrics;
+using IoiBench.Runs;
 
-namespace IoiBench.Runs;
+namespace IoiBench.Reports;
 
 /// <summary>
 /// A leaderboard column: its key (for <c>--columns</c>), header, and the cell for one edit row of a run. Readout

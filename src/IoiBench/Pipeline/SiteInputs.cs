@@ -1,9 +1,11 @@
 using IoiBench.Activations;
 using IoiBench.Model;
 using IoiBench.Prompts;
+using IoiBench.Reports;
+using IoiBench.Runs;
 using IoiBench.Sites;
 
-namespace IoiBench.Runs;
+namespace IoiBench.Pipeline;
 
 /// <summary>
 /// Where a model's site data comes from: the model directory, its sites file, the prompt lists and dataset options,
