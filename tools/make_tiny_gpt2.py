@@ -8,7 +8,12 @@ Writes, under tests/IoiBench.Tests/Fixtures/:
       logits            [B, T, V]   all positions, no intervention
       {q,k,v,z}.L       [B, T, H, dh] per-head activations, raw (unprocessed) basis
       pattern.L         [B, H, T, T]
+      {resid_pre,resid_mid,resid_post,attn_out,mlp_out}.L   [B, T, d] the layer's residual-stream hooks, raw basis
       logits.patch_z / logits.patch_q / logits.patch_v / logits.patch_pattern   [B, T, V] after one patch each
+      logits.patch_{resid_pre,resid_mid,resid_post,attn_out,mlp_out,z_all}      [B, T, V] after a whole-layer patch
+      tl.resid_pre.L, tl.z.L   the same activations as TransformerLens's from_pretrained basis defines them: the
+                               residual stream centred over d_model (fold_ln, center_writing_weights), and z less
+                               the value bias fold_ln leaves (β·W_V + b_V; fold_value_biases moves it into b_O)
 
 Run with Debian's python3-torch: /usr/bin/python3 tools/make_tiny_gpt2.py
 The reference is computed in float64; the C# runtime (float32) is compared against it within tolerance.
@@ -67,19 +72,25 @@ def forward(w, tokens, patch=None):
     acts = {}
     causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
 
-    def apply(hook, layer, tensor):  # tensor [B, T, H, dh] or pattern [B, H, T, T]
+    def apply(hook, layer, tensor):  # tensor [B, T, H, dh], pattern [B, H, T, T] or a stream [B, T, d]
         if patch is None or patch[0] != hook or patch[1] != layer:
             return tensor
         _, _, head, pos, values = patch
         tensor = tensor.clone()
         if hook == "pattern":
             tensor[:, head, pos, :] = values
+        elif head is None and tensor.dim() == 4:   # every head of the layer, head-major
+            tensor[:, pos, :, :] = values.reshape(B, N_HEAD, D_HEAD)
+        elif head is None:
+            tensor[:, pos, :] = values
         else:
             tensor[:, pos, head, :] = values
         return tensor
 
     for l in range(N_LAYER):
         p = f"h.{l}."
+        x = apply("resid_pre", l, x)
+        acts[f"resid_pre.{l}"] = x
         h = F.layer_norm(x, (D_MODEL,), w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps=1e-5)
         qkv = h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]
         q, k, v = (t.reshape(B, T, N_HEAD, D_HEAD) for t in qkv.split(D_MODEL, dim=-1))
@@ -90,10 +101,14 @@ def forward(w, tokens, patch=None):
         pattern = pattern.masked_fill(~causal, 0.0)
         z = apply("z", l, torch.einsum("bhij,bjhd->bihd", pattern, v))
         acts.update({f"q.{l}": q, f"k.{l}": k, f"v.{l}": v, f"z.{l}": z, f"pattern.{l}": pattern})
-        x = x + z.reshape(B, T, D_MODEL) @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
+        attn_out = apply("attn_out", l, z.reshape(B, T, D_MODEL) @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"])
+        x = apply("resid_mid", l, x + attn_out)
+        acts.update({f"attn_out.{l}": attn_out, f"resid_mid.{l}": x})
         h = F.layer_norm(x, (D_MODEL,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps=1e-5)
         m = F.gelu(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"], approximate="tanh")
-        x = x + m @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
+        mlp_out = apply("mlp_out", l, m @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"])
+        x = apply("resid_post", l, x + mlp_out)
+        acts.update({f"mlp_out.{l}": mlp_out, f"resid_post.{l}": x})
     x = F.layer_norm(x, (D_MODEL,), w["ln_f.weight"], w["ln_f.bias"], eps=1e-5)
     return x @ w["wte.weight"].T, acts
 
@@ -147,6 +162,31 @@ def main():
         reference["logits." + name] = patched
         reference["values." + name] = values
         meta["patches"][name] = {"hook": hook, "layer": layer, "head": head, "position": pos}
+    # Whole-layer hooks (head None), drawn after the per-head patches so that their values stay as they were.
+    layer_patches = {
+        "patch_resid_pre": ("resid_pre", 1, None, 5),
+        "patch_resid_mid": ("resid_mid", 0, None, 4),
+        "patch_resid_post": ("resid_post", 0, None, 6),
+        "patch_attn_out": ("attn_out", 1, None, 3),
+        "patch_mlp_out": ("mlp_out", 0, None, 7),
+        "patch_z_all": ("z", 1, None, 2),
+    }
+    for name, (hook, layer, head, pos) in layer_patches.items():
+        values = torch.randn(B, D_MODEL, generator=gen, dtype=torch.float64)
+        patched, _ = forward(w, tokens, (hook, layer, head, pos, values))
+        reference["logits." + name] = patched
+        reference["values." + name] = values
+        meta["patches"][name] = {"hook": hook, "layer": layer, "head": -1, "position": pos}
+
+    # TransformerLens's default basis, by its definition: every write to the residual stream centred, so the stream
+    # is the raw one centred over d_model; fold_ln moves ln_1's bias into the value bias (β·W_V + b_V), and
+    # fold_value_biases moves that into b_O, so z loses it (attention rows sum to 1).
+    for l in range(N_LAYER):
+        resid = acts[f"resid_pre.{l}"]
+        reference[f"tl.resid_pre.{l}"] = resid - resid.mean(dim=-1, keepdim=True)
+        w_v = w[f"h.{l}.attn.c_attn.weight"][:, 2 * D_MODEL:]
+        b_v = (w[f"h.{l}.ln_1.bias"] @ w_v + w[f"h.{l}.attn.c_attn.bias"][2 * D_MODEL:]).reshape(N_HEAD, D_HEAD)
+        reference[f"tl.z.{l}"] = acts[f"z.{l}"] - b_v
     write_safetensors(os.path.join(OUT, "tiny-gpt2-reference.safetensors"), reference)
     with open(os.path.join(OUT, "tiny-gpt2-reference.json"), "w") as f:
         json.dump(meta, f, indent=2)

@@ -30,6 +30,7 @@ public static class Program
             BenchTrainCommand.Create(stdout, stderr),
             BenchForwardCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr),
+            ScoreCommand.Create(stdout, stderr),
             LeaderboardCommand.Create(stdout),
             ReportCommand.Create(stdout),
             DeviceCommand.Create(stdout),

@@ -66,10 +66,11 @@ internal static class BenchForwardCommand
             double MsFrom(int layer) => fromLast.Median + (lastLayer - layer) * msPerLayer;
 
             // makelov2024's selection (on GPT-2 small): every SAE of every node at each of its checkpoints and its end,
-            // LdPrompts prompts each, each node's runs started at its layer.
+            // LdPrompts prompts each, each node's runs started at its layer; the reference's 55 nodes are the per-head ones.
             bool gpt2Small = cfg == RandomGpt2.SmallShape;
             var preset = Defaults.LoadPreset("makelov2024");
-            var nodes = IoiBench.Sites.SitesFile.Load(Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml")).Nodes;
+            var nodes = IoiBench.Sites.SitesFile.Load(Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml")).Nodes
+                .Where(n => !n.HeadHook.WholeLayer).ToList();
             int perNode = preset.Saes.Count * (preset.Options.Checkpoints.Count(e => e < preset.Options.Epochs) + 1);
             int ldPrompts = new EditOptions().LdPrompts!.Value;
             double passesPerCandidate = ldPrompts / (double)b;

@@ -28,7 +28,10 @@ internal static class BenchTrainCommand
             var recipe = Defaults.LoadPreset(parse.GetValue(preset)!);
             int n = parse.GetValue(examples), d = parse.GetValue(dimension), presetEpochs = recipe.Options.Epochs;
             int runEpochs = parse.GetValue(epochs) ?? presetEpochs;
-            var nodes = IoiBench.Sites.SitesFile.Load(parse.GetValue(sites) ?? Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml")).Nodes;
+            // By default the reference's 55 per-head nodes of GPT-2 small (its sites file's whole-layer nodes are IoiBench's).
+            var nodes = parse.GetValue(sites) is { } path ? IoiBench.Sites.SitesFile.Load(path).Nodes
+                : [.. IoiBench.Sites.SitesFile.Load(Path.Combine(AppContext.BaseDirectory, "models", "gpt2-small", "sites.yaml")).Nodes
+                    .Where(n => !n.HeadHook.WholeLayer)];
             var timed = recipe with
             {
                 Options = recipe.Options with
@@ -63,7 +66,7 @@ internal static class BenchTrainCommand
             }
             double seconds = clock.Elapsed.TotalSeconds, training = timings.Training.Elapsed.TotalSeconds;
             double projected = seconds + (training + timings.Saving.Elapsed.TotalSeconds) / runEpochs * (presetEpochs - runEpochs);
-            int saes = nodes.Count * recipe.Saes.Count;
+            int saes = nodes.Count * recipe.Saes.Count * recipe.Seeds.Count;
             if (format.Get(parse) == OutputFormat.Json)
                 stdout.WriteLine(CommonOptions.JsonLine(j =>
                 {
@@ -80,7 +83,8 @@ internal static class BenchTrainCommand
                 }));
             else
             {
-                stdout.WriteLine($"{saes} SAEs ({nodes.Count} nodes × {recipe.Saes.Count}), {n} examples of {d} floats, batch {recipe.Options.BatchSize}, " +
+                string seeds = recipe.Seeds.Count > 1 ? $" × {recipe.Seeds.Count} seeds" : "";
+                stdout.WriteLine($"{saes} SAEs ({nodes.Count} nodes × {recipe.Saes.Count}{seeds}), {n} examples of {d} floats, batch {recipe.Options.BatchSize}, " +
                                  $"on {device.Get(parse).ToString().ToLowerInvariant()}: {runEpochs} epochs in {seconds:F1} s");
                 stdout.WriteLine($"  training {training:F1} s ({training / runEpochs * 1000:F0} ms per epoch of all SAEs), saving between epochs " +
                                  $"{timings.Saving.Elapsed.TotalSeconds:F1} s, final files and test scores {timings.Finishing.Elapsed.TotalSeconds:F1} s, " +

@@ -11,16 +11,19 @@ public enum OutputFormat { Text, Json }
 /// <summary>An option that takes one of an enum's values, spelled in lower case ("processed", "cuda"); help lists them.</summary>
 internal sealed class ChoiceOption<T> : Option<string> where T : struct, Enum
 {
-    public ChoiceOption(string name, string description, T fallback) : base(name)
+    /// <summary>Without a <paramref name="fallback"/> the option has no default: <see cref="Find"/> is then null when it is not given.</summary>
+    public ChoiceOption(string name, string description, T? fallback) : base(name)
     {
         Description = description;
-        DefaultValueFactory = _ => Spell(fallback);
+        if (fallback is { } value) DefaultValueFactory = _ => Spell(value);
         AcceptOnlyFromAmong([.. Enum.GetValues<T>().Select(Spell)]);
     }
 
     public static string Spell(T value) => value.ToString().ToLowerInvariant();
 
-    public T Get(ParseResult parse) => Enum.GetValues<T>().First(v => Spell(v) == parse.GetValue(this));
+    public T Get(ParseResult parse) => Find(parse) ?? throw new InvalidOperationException($"{Name} has no default.");
+
+    public T? Find(ParseResult parse) => parse.GetValue(this) is { } text ? Enum.GetValues<T>().First(v => Spell(v) == text) : null;
 }
 
 /// <summary>
@@ -39,8 +42,9 @@ internal static class CommonOptions
     public static string ModelDirectory(ParseResult parse, Option<string?> model) => parse.GetValue(model) ?? Defaults.EmbeddedModel;
 
     /// <summary>--basis: the coordinates of q/k/v/z (logits are the same in every basis).</summary>
-    public static ChoiceOption<ModelBasis> Basis(ModelBasis fallback) => new("--basis",
-        "processed: TransformerLens's processing with the attention refactor, the reference's site basis; raw: the checkpoint's own q/k/v/z",
+    public static ChoiceOption<ModelBasis> Basis(ModelBasis? fallback, string note = "") => new("--basis",
+        "processed: TransformerLens's processing with the attention refactor, the reference's site basis; raw: the checkpoint's own " +
+        "activations; transformerlens: HookedTransformer.from_pretrained's default processing (no refactor), SAELens SAEs' basis" + note,
         fallback);
 
     /// <summary>--device: where the model's forward passes run (<paramref name="work"/> says what else runs there).</summary>
@@ -55,10 +59,16 @@ internal static class CommonOptions
         Arity = ArgumentArity.ZeroOrOne,
     };
 
+    /// <summary>The presets that ship with IoiBench (presets/*.yaml), by name.</summary>
+    private static IEnumerable<string> BundledPresets =>
+        Directory.Exists(Defaults.PresetsDirectory)
+            ? Directory.GetFiles(Defaults.PresetsDirectory, "*.yaml").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal)!
+            : [];
+
     /// <summary>--preset NAME (bundled, presets/NAME.yaml) or --config FILE.</summary>
     public static Option<string> Preset(string defaultName) => new("--preset", "--config")
     {
-        Description = $"A bundled preset name (quick, makelov2024, synthetic) or a preset YAML file (--config FILE); default {defaultName}",
+        Description = $"A bundled preset name ({string.Join(", ", BundledPresets)}) or a preset YAML file (--config FILE); default {defaultName}",
         DefaultValueFactory = _ => defaultName,
     };
 

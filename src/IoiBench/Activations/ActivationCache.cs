@@ -46,7 +46,7 @@ public sealed class ActivationCache(string directory)
 
         if (File.Exists(manifestPath))
         {
-            try { return new Result(Read(manifest, manifestPath, tensorsPath, nodes), Hit: true, tensorsPath); }
+            try { return new Result(Read(manifest, manifestPath, tensorsPath, nodes, model.Model.Config), Hit: true, tensorsPath); }
             catch (Exception e) when (e is InvalidInputException or JsonException or IOException)
             {
                 Warnings.Emit($"activation cache entry {tensorsPath} is unusable ({e.Message}); rebuilding it.");
@@ -62,7 +62,8 @@ public sealed class ActivationCache(string directory)
         return new Result(activations, Hit: false, tensorsPath);
     }
 
-    private static SiteActivations Read(Manifest expected, string manifestPath, string tensorsPath, IReadOnlyList<SiteNode> nodes)
+    private static SiteActivations Read(Manifest expected, string manifestPath, string tensorsPath, IReadOnlyList<SiteNode> nodes,
+        Model.Gpt2Config config)
     {
         var stored = JsonSerializer.Deserialize(File.ReadAllText(manifestPath), ManifestJson.Default.Manifest)
                      ?? throw new InvalidInputException("empty manifest");
@@ -75,7 +76,7 @@ public sealed class ActivationCache(string directory)
             {
                 string name = PromptVariants.Key(variant, node);
                 var tensor = file.ReadFloat32(name);
-                if (!tensor.Shape.SequenceEqual([expected.Prompts, expected.DHead]))
+                if (!tensor.Shape.SequenceEqual([expected.Prompts, node.Width(config)]))
                     throw new InvalidInputException($"tensor '{name}' has shape [{string.Join(", ", tensor.Shape)}]");
                 tensors[name] = tensor;
             }

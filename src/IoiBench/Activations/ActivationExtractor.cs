@@ -12,14 +12,14 @@ public static class ActivationExtractor
     public static SiteActivations Extract(ITransformer model, IReadOnlyList<IoiExample> examples, IReadOnlyList<SiteNode> nodes,
         IProgress<ProgressUpdate>? progress = null, string stage = "extracting activations")
     {
-        int dHead = model.Config.DHead, n = examples.Count;
+        int n = examples.Count;
         var tensors = new Dictionary<string, Tensor>();
         var variants = Enum.GetValues<PromptVariant>();
         long done = 0, total = (long)n * variants.Length;
         foreach (var variant in variants)
         {
             var prompts = examples.Select(e => PromptVariants.Select(e, variant)).ToList();
-            var outputs = nodes.Select(node => tensors[PromptVariants.Key(variant, node)] = new Tensor(n, dHead)).ToArray();
+            var outputs = nodes.Select(node => tensors[PromptVariants.Key(variant, node)] = new Tensor(n, node.Width(model.Config))).ToArray();
             foreach (var batch in PromptRunner.Batches(prompts))
             {
                 var hooks = new HookSet();

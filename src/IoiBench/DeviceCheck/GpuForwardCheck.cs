@@ -39,10 +39,8 @@ internal static class GpuForwardCheck
             var hooks = new HookSet();
             hooks.Patch(new HeadHook(HookPoint.Q, 0, 1), [.. Enumerable.Range(0, Batch).Select(b => 5 + b)], patchValues);
             hooks.Patch(new HeadHook(HookPoint.Pattern, 1, 2), [.. Enumerable.Repeat(SeqLen - 1, Batch)], patternValues);
-            var captures = (from point in Enum.GetValues<HookPoint>()
-                            from layer in Enumerable.Range(0, Config.NLayer)
-                            from head in Enumerable.Range(0, Config.NHead)
-                            select hooks.Capture(new HeadHook(point, layer, head), [.. Enumerable.Range(0, Batch).Select(b => (3 * b + head) % SeqLen)])).ToList();
+            var captures = HeadHook.Every(Config).Select(hook =>
+                hooks.Capture(hook, [.. Enumerable.Range(0, Batch).Select(b => (3 * b + hook.Head + 1) % SeqLen)])).ToList();
             var entering = hooks.CaptureResidual(1);
             var logits = model.Forward(tokens, logitPositions, hooks);
             var started = new HookSet();

@@ -86,7 +86,7 @@ public sealed class CudaGpt2Model : ITransformer
             _device.MakeCurrent();
             using var passArrays = new PassArrays();
             ulong residual = Buffer("residual", (long)rows * d), normed = Buffer("normed", (long)rows * d), qkv = Buffer("qkv", (long)rows * 3 * d),
-                z = Buffer("z", (long)rows * d), hidden = Buffer("hidden", (long)rows * cfg.DMlp),
+                z = Buffer("z", (long)rows * d), hidden = Buffer("hidden", (long)rows * cfg.DMlp), output = Buffer("output", (long)rows * d),
                 pattern = Buffer("pattern", (long)batch * cfg.NHead * seqLen * seqLen);
             if (hooks?.Start is { } start) CudaDriver.CopyToDevice<float>(residual, start.Residual);
             else _kernels.LaunchElementwise("embed", (long)rows * d, passArrays.Upload(tokens.Ids), _tokenEmbedding, _positionEmbedding, residual, seqLen, d,
@@ -96,21 +96,25 @@ public sealed class CudaGpt2Model : ITransformer
             {
                 foreach (var capture in hooks?.ResidualCaptures ?? [])
                     if (capture.Layer == layer) CudaDriver.CopyToHost<float>(capture.Values, residual);
+                VectorHooks(hooks, layer, residual, d, seqLen, passArrays, HookPoint.ResidPre);
                 var block = _blocks[layer];
                 Normalise(residual, block.Ln1, normed, rows, rowsOf: 0);
                 Linear(normed, block.AttnWeight, block.AttnBias, qkv, rows, d, 3 * d, accumulate: false);
-                HeadHooks(hooks, layer, qkv, 3 * d, seqLen, passArrays, HookPoint.Q, HookPoint.K, HookPoint.V);
+                VectorHooks(hooks, layer, qkv, 3 * d, seqLen, passArrays, HookPoint.Q, HookPoint.K, HookPoint.V);
                 _kernels.Launch("attention_pattern", ((long)batch * cfg.NHead * seqLen * 32 + 255) / 256, 256, qkv, pattern, batch, seqLen, cfg.NHead,
                     d, cfg.DHead, 1f / MathF.Sqrt(cfg.DHead));
                 PatternHooks(hooks, layer, pattern, batch, seqLen, passArrays);
                 _kernels.LaunchElementwise("attention_output", (long)rows * d, qkv, pattern, z, batch, seqLen, cfg.NHead, d, cfg.DHead);
-                HeadHooks(hooks, layer, z, d, seqLen, passArrays, HookPoint.Z);
-                Linear(z, block.AttnOutWeight, block.AttnOutBias, residual, rows, d, d, accumulate: true);
+                VectorHooks(hooks, layer, z, d, seqLen, passArrays, HookPoint.Z);
+                AddSublayer(hooks, layer, HookPoint.AttnOut, z, block.AttnOutWeight, block.AttnOutBias, residual, output, rows, d, seqLen, passArrays);
+                VectorHooks(hooks, layer, residual, d, seqLen, passArrays, HookPoint.ResidMid);
 
                 Normalise(residual, block.Ln2, normed, rows, rowsOf: 0);
                 Linear(normed, block.MlpInWeight, block.MlpInBias, hidden, rows, d, cfg.DMlp, accumulate: false);
                 _kernels.LaunchElementwise("gelu_new", (long)rows * cfg.DMlp, hidden, (long)rows * cfg.DMlp);
-                Linear(hidden, block.MlpOutWeight, block.MlpOutBias, residual, rows, cfg.DMlp, d, accumulate: true);
+                AddSublayer(hooks, layer, HookPoint.MlpOut, hidden, block.MlpOutWeight, block.MlpOutBias, residual, output, rows, cfg.DMlp, seqLen,
+                    passArrays);
+                VectorHooks(hooks, layer, residual, d, seqLen, passArrays, HookPoint.ResidPost);
             }
             return Unembed(residual, logitPositions, batch, seqLen, passArrays);
         }
@@ -127,14 +131,31 @@ public sealed class CudaGpt2Model : ITransformer
         Cublas.MultiplyBatched(_device.Blas, false, false, rows, outDim, inDim, 1f, input, 0, weight, 0, 1f, output, 0, 1);
     }
 
-    private void HeadHooks(HookSet? hooks, int layer, ulong buffer, int rowStride, int seqLen, PassArrays arrays, params HookPoint[] points)
+    /// <summary>residual += input·W + b; with hooks on that output, it is formed apart, hooked, then added (as on the CPU).</summary>
+    private void AddSublayer(HookSet? hooks, int layer, HookPoint point, ulong input, ulong weight, ulong bias, ulong residual, ulong output,
+        int rows, int inDim, int seqLen, PassArrays arrays)
+    {
+        int d = Config.DModel;
+        if (hooks?.Hooks(layer, point) != true)
+        {
+            Linear(input, weight, bias, residual, rows, inDim, d, accumulate: true);
+            return;
+        }
+        Linear(input, weight, bias, output, rows, inDim, d, accumulate: false);
+        VectorHooks(hooks, layer, output, d, seqLen, arrays, point);
+        _kernels.LaunchElementwise("add_to_residual", (long)rows * d, residual, output, (long)rows * d);
+    }
+
+    /// <summary>The hooks at <paramref name="points"/> of this layer on a [rows, rowStride] buffer (Gpt2Model.HookColumns).</summary>
+    private void VectorHooks(HookSet? hooks, int layer, ulong buffer, int rowStride, int seqLen, PassArrays arrays, params HookPoint[] points)
     {
         if (hooks is null) return;
-        int d = Config.DModel, dHead = Config.DHead;
-        int ColumnOf(HeadHook h) => (h.Point == HookPoint.K ? d : h.Point == HookPoint.V ? 2 * d : 0) + h.Head * dHead;
-        void Launch(HeadHook hook, int[] positions, ulong values, bool write) =>
-            _kernels.LaunchElementwise("head_values", (long)positions.Length * dHead, buffer, arrays.Upload(positions), values, write ? 1 : 0, seqLen,
-                rowStride, ColumnOf(hook), dHead, positions.Length);
+        void Launch(HeadHook hook, int[] positions, ulong values, bool write)
+        {
+            var (column, width) = Gpt2Model.HookColumns(hook, Config);
+            _kernels.LaunchElementwise("hook_values", (long)positions.Length * width, buffer, arrays.Upload(positions), values, write ? 1 : 0, seqLen,
+                rowStride, column, width, positions.Length);
+        }
 
         ApplyHooks(hooks, h => h.Layer == layer && points.Contains(h.Point), arrays, Launch);
     }

@@ -27,21 +27,22 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
         // garbage collections, which would dominate a pass that starts near the last layer.
         var pool = System.Buffers.ArrayPool<float>.Shared;
         float[] residual = pool.Rent(rows * d), normed = pool.Rent(rows * d), qkv = pool.Rent(rows * 3 * d), z = pool.Rent(rows * d),
-            hidden = pool.Rent(rows * cfg.DMlp);
+            hidden = pool.Rent(rows * cfg.DMlp), output = pool.Rent(rows * d);
         try
         {
             if (hooks?.Start is { } start) start.Residual.CopyTo(residual, 0);
             else Embed(tokens, residual);
-            RunLayers(tokens, hooks, residual, normed, qkv, z, hidden);
+            RunLayers(tokens, hooks, residual, normed, qkv, z, hidden, output);
             return Unembed(residual, logitPositions, batch, seqLen);
         }
         finally
         {
-            foreach (var buffer in (float[][])[residual, normed, qkv, z, hidden]) pool.Return(buffer);
+            foreach (var buffer in (float[][])[residual, normed, qkv, z, hidden, output]) pool.Return(buffer);
         }
     }
 
-    private void RunLayers(TokenBatch tokens, HookSet? hooks, float[] residual, float[] normed, float[] qkv, float[] z, float[] hidden)
+    private void RunLayers(TokenBatch tokens, HookSet? hooks, float[] residual, float[] normed, float[] qkv, float[] z, float[] hidden,
+        float[] output)
     {
         var cfg = Config;
         int batch = tokens.Batch, seqLen = tokens.SeqLen, rows = batch * seqLen, d = cfg.DModel;
@@ -49,19 +50,40 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
         {
             foreach (var capture in hooks?.ResidualCaptures ?? [])
                 if (capture.Layer == layer) residual.AsSpan(0, rows * d).CopyTo(capture.Values);
+            ApplyHooks(hooks, layer, residual, d, seqLen, HookPoint.ResidPre);
             var block = Weights.Blocks[layer];
             LayerNorm(residual, block.Ln1, normed, rows);
             Linear(normed, block.AttnWeight, block.AttnBias, qkv, rows, d, 3 * d, accumulate: false);
-            ApplyHeadHooks(hooks, layer, qkv, 3 * d, seqLen, HookPoint.Q, HookPoint.K, HookPoint.V);
+            ApplyHooks(hooks, layer, qkv, 3 * d, seqLen, HookPoint.Q, HookPoint.K, HookPoint.V);
             Attention(layer, qkv, z, batch, seqLen, hooks);
-            ApplyHeadHooks(hooks, layer, z, d, seqLen, HookPoint.Z);
-            Linear(z, block.AttnOutWeight, block.AttnOutBias, residual, rows, d, d, accumulate: true);
+            ApplyHooks(hooks, layer, z, d, seqLen, HookPoint.Z);
+            AddSublayer(hooks, layer, HookPoint.AttnOut, z, block.AttnOutWeight, block.AttnOutBias, residual, output, rows, d, seqLen);
+            ApplyHooks(hooks, layer, residual, d, seqLen, HookPoint.ResidMid);
 
             LayerNorm(residual, block.Ln2, normed, rows);
             Linear(normed, block.MlpInWeight, block.MlpInBias, hidden, rows, d, cfg.DMlp, accumulate: false);
             TransformerOps.GeluNew(hidden, rows * cfg.DMlp);
-            Linear(hidden, block.MlpOutWeight, block.MlpOutBias, residual, rows, cfg.DMlp, d, accumulate: true);
+            AddSublayer(hooks, layer, HookPoint.MlpOut, hidden, block.MlpOutWeight, block.MlpOutBias, residual, output, rows, cfg.DMlp, seqLen);
+            ApplyHooks(hooks, layer, residual, d, seqLen, HookPoint.ResidPost);
         }
+    }
+
+    /// <summary>
+    /// residual += input·W + b, the attention's or the MLP's output. With hooks on that output it is formed on its own
+    /// first, read or overwritten, then added; without, it is accumulated straight into the residual stream.
+    /// </summary>
+    private void AddSublayer(HookSet? hooks, int layer, HookPoint point, float[] input, Tensor weight, Tensor bias, float[] residual,
+        float[] output, int rows, int inDim, int seqLen)
+    {
+        int d = Config.DModel;
+        if (hooks?.Hooks(layer, point) != true)
+        {
+            Linear(input, weight, bias, residual, rows, inDim, d, accumulate: true);
+            return;
+        }
+        Linear(input, weight, bias, output, rows, inDim, d, accumulate: false);
+        ApplyHooks(hooks, layer, output, d, seqLen, point);
+        TensorPrimitives.Add(residual.AsSpan(0, rows * d), output.AsSpan(0, rows * d), residual.AsSpan(0, rows * d));
     }
 
     /// <summary>
@@ -83,7 +105,7 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
         hooks?.Validate(cfg, batch, seqLen);
         foreach (var capture in hooks?.Captures ?? [])
         {
-            capture.Width = HookSet.WidthOf(capture.Hook.Point, cfg, seqLen);
+            capture.Width = HookSet.WidthOf(capture.Hook, cfg, seqLen);
             capture.Values = new float[batch * capture.Width];
         }
         foreach (var capture in hooks?.ResidualCaptures ?? []) capture.Values = new float[batch * seqLen * cfg.DModel];
@@ -116,21 +138,39 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
         Gemm.Multiply(input, weight.Span, output, rows, outDim, inDim, beta: 1f);
     }
 
-    private void ApplyHeadHooks(HookSet? hooks, int layer, float[] buffer, int rowStride, int seqLen, params HookPoint[] points)
+    /// <summary>
+    /// The patches, then the captures, at <paramref name="points"/> of this layer in a [rows, rowStride] buffer: a
+    /// head's slice of q/k/v/z, every head's, or a residual-stream vector (<see cref="HookColumns"/>).
+    /// </summary>
+    private void ApplyHooks(HookSet? hooks, int layer, float[] buffer, int rowStride, int seqLen, params HookPoint[] points)
     {
         if (hooks is null) return;
-        int d = Config.DModel, dHead = Config.DHead;
-        int ColumnOf(HeadHook h) => (h.Point == HookPoint.K ? d : h.Point == HookPoint.V ? 2 * d : 0) + h.Head * dHead;
-
         foreach (var patch in hooks.Patches)
             if (patch.Hook.Layer == layer && points.Contains(patch.Hook.Point))
+            {
+                var (column, width) = HookColumns(patch.Hook, Config);
                 for (int b = 0; b < patch.Positions.Length; b++)
-                    patch.Values.AsSpan(b * dHead, dHead).CopyTo(buffer.AsSpan((b * seqLen + patch.Positions[b]) * rowStride + ColumnOf(patch.Hook), dHead));
+                    patch.Values.AsSpan(b * width, width).CopyTo(buffer.AsSpan((b * seqLen + patch.Positions[b]) * rowStride + column, width));
+            }
 
         foreach (var capture in hooks.Captures)
             if (capture.Hook.Layer == layer && points.Contains(capture.Hook.Point))
+            {
+                var (column, width) = HookColumns(capture.Hook, Config);
                 for (int b = 0; b < capture.Positions.Length; b++)
-                    buffer.AsSpan((b * seqLen + capture.Positions[b]) * rowStride + ColumnOf(capture.Hook), dHead).CopyTo(capture.Values.AsSpan(b * dHead, dHead));
+                    buffer.AsSpan((b * seqLen + capture.Positions[b]) * rowStride + column, width).CopyTo(capture.Values.AsSpan(b * width, width));
+            }
+    }
+
+    /// <summary>
+    /// Where a hook's vector sits in its buffer's row: q, k and v in the fused [q | k | v] projection, head-major; z
+    /// head-major in [rows, d_model]; a whole layer's heads or a residual-stream vector spanning d_model.
+    /// </summary>
+    internal static (int Column, int Width) HookColumns(HeadHook hook, Gpt2Config config)
+    {
+        int d = config.DModel;
+        int start = hook.Point == HookPoint.K ? d : hook.Point == HookPoint.V ? 2 * d : 0;
+        return hook.WholeLayer ? (start, d) : (start + hook.Head * config.DHead, config.DHead);
     }
 
     /// <summary>Causal softmax attention per (prompt, head); z is written head-major into [rows, d].</summary>

@@ -26,7 +26,7 @@ public static class ModelDirectory
         if (tokenizer.VocabSize > config.VocabSize)
             throw new InvalidInputException($"{Path.Combine(directory, "vocab.json")}: {tokenizer.VocabSize} tokens but config.json's vocab_size is {config.VocabSize}.");
         var weights = Gpt2Weights.Load(Path.Combine(directory, "model.safetensors"), config);
-        if (basis == ModelBasis.Processed) weights = WeightProcessing.Process(weights);
+        if (basis != ModelBasis.Raw) weights = WeightProcessing.Process(weights, basis);
         return new LoadedModel(directory, new Gpt2Model(weights), tokenizer);
     }
 

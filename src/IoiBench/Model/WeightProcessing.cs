@@ -12,15 +12,17 @@ namespace IoiBench.Model;
 /// </summary>
 public static class WeightProcessing
 {
-    public static Gpt2Weights Process(Gpt2Weights raw)
+    /// <summary>The raw weights in <paramref name="basis"/>: <see cref="ModelBasis.TransformerLens"/> stops before the refactor.</summary>
+    public static Gpt2Weights Process(Gpt2Weights raw, ModelBasis basis = ModelBasis.Processed)
     {
         if (raw.Basis != ModelBasis.Raw) throw new InvalidOperationException("These weights are already processed.");
-        var w = raw.DeepClone(ModelBasis.Processed);
+        if (basis == ModelBasis.Raw) throw new ArgumentException("the raw basis needs no processing.", nameof(basis));
+        var w = raw.DeepClone(basis);
         FoldLayerNorms(w);
         CenterWritingWeights(w);
         CenterUnembedding(w);
         FoldValueBiases(w);
-        RefactorAttention(w);
+        if (basis == ModelBasis.Processed) RefactorAttention(w);
         return w;
     }
 

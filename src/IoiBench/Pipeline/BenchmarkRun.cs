@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using IoiBench.IO;
+using IoiBench.Model;
 using IoiBench.Prompts;
 using IoiBench.Reports;
 using IoiBench.Runs;
@@ -9,11 +10,13 @@ using IoiBench.Sites;
 namespace IoiBench.Pipeline;
 
 /// <summary>
-/// What a benchmark run reads and writes: its site data, the SAE preset, where the run goes and under which id, how
-/// SAEs are selected, and the readouts' sizes.
+/// What a benchmark run reads and writes: its site data, the SAE preset to train (null: none), SAE folders to score
+/// beside them (<see cref="SaeImport"/>), where the run goes and under which id, how SAEs are selected, and the
+/// readouts' sizes.
 /// </summary>
-public sealed record BenchmarkOptions(SiteSource Source, string PresetPath, string OutputDirectory, string RunId)
+public sealed record BenchmarkOptions(SiteSource Source, string? PresetPath, string OutputDirectory, string RunId)
 {
+    public IReadOnlyList<string> SaeDirectories { get; init; } = [];
     public SelectionRule Selection { get; init; } = SelectionRule.Validation;
     public F1Split F1Split { get; init; } = F1Split.Train;
     public int PathologyPrompts { get; init; } = 500;
@@ -22,34 +25,44 @@ public sealed record BenchmarkOptions(SiteSource Source, string PresetPath, stri
 }
 
 /// <summary>
-/// The benchmark end to end: prompts → site activations (train, validation, test) → the preset's SAE sweep → SAE
-/// selection → edits → error pathology → probing → feature recovery → run.json, CSVs, leaderboard.md and report.html
-/// in the output directory. Everything already done (cached activations, finished or checkpointed SAEs) is reused, so
-/// an interrupted run picks up where it stopped.
+/// The benchmark end to end: prompts → site activations (train, validation, test) → the preset's SAE sweep and any
+/// SAEs brought from elsewhere → SAE selection → edits → error pathology → probing → feature recovery → run.json,
+/// CSVs, leaderboard.md and report.html in the output directory. Everything already done (cached activations, finished
+/// or checkpointed SAEs) is reused, so an interrupted run picks up where it stopped. An imported SAE is one candidate
+/// at each node it reads, a leaderboard row named after its folder; it is scored wherever it covers every node of a
+/// cross-section.
 /// </summary>
 public static class BenchmarkRun
 {
     public static RunResults Run(BenchmarkOptions options, IProgress<ProgressUpdate>? progress = null)
     {
         Check(options);
-        var recipe = TrainingPreset.Load(options.PresetPath);
+        var recipe = options.PresetPath is { } presetPath ? TrainingPreset.Load(presetPath) : null;
+        // Every imported SAE is read and placed on the sites before any work, so a bad file writes nothing.
+        var imported = SaeImport.Load(options.SaeDirectories);
+        if (recipe is null && imported.Count == 0) throw new InvalidInputException("nothing to score: give a preset to train, or SAE folders.");
+        var config = Model.Gpt2Config.Load(Path.Combine(options.Source.ModelDirectory, "config.json"));
+        var (placed, unplaced) = SaeImport.Place(imported, SitesFile.Load(options.Source.SitesPath, config).Nodes, config);
         using var folder = DirectoryLock.Acquire(options.OutputDirectory);
         AtomicFile.RemoveOrphans(options.OutputDirectory);
         using var inputs = SiteInputs.Load(options.Source, progress);
-        var validation = inputs.Split(DatasetSplit.Validation, progress);
+        var basis = inputs.Model.Model.Weights.Basis;
         var sites = inputs.Sites;
+        var validation = inputs.Split(DatasetSplit.Validation, progress);
 
-        var sweep = SaeSweep.Run(recipe, inputs.Train, inputs.Test, Path.Combine(options.OutputDirectory, "saes"), inputs.ModelName, progress,
-            device: options.Source.Device);
+        var sweep = recipe is null ? [] : SaeSweep.Run(recipe, inputs.Train, inputs.Test, Path.Combine(options.OutputDirectory, "saes"), inputs.ModelName,
+            progress, device: options.Source.Device, basis: basis);
         var (candidates, excluded) = UsableCandidates(sweep, sites.Nodes);
+        IReadOnlyList<ulong> seeds = recipe?.Seeds ?? [0];
+        AddImported(candidates, excluded, placed, unplaced, seeds[0], basis);
         ulong seed = inputs.Dataset.Options.Seed;
         var editOptions = new EditOptions(Selection: options.Selection, Seed: seed, F1Split: options.F1Split);
         var selector = new SaeSelector(inputs.Transformer, inputs.Dataset, inputs.Train, validation, inputs.Test, candidates, editOptions);
         var edited = sites.CrossSections.SelectMany(s => s.Nodes.Select(n => (n, s.Attribute))).ToList();
         selector.SelectAll([.. edited, .. ProbingBenchmark.SelectionPairs(sites.Nodes, sites.CrossSections)], progress, everySeed: edited);
 
-        var allEdits = new EditBenchmark(inputs.Transformer, inputs.Dataset, inputs.Test, selector, editOptions).Run(sites.CrossSections, progress);
-        ulong firstSeed = recipe.Seeds[0];
+        var allEdits = new EditBenchmark(inputs.Transformer, inputs.Dataset, inputs.Train, inputs.Test, selector, editOptions).Run(sites.CrossSections, progress);
+        ulong firstSeed = seeds[0];
         var edits = allEdits.Where(e => e.Seed is null || e.Seed == firstSeed).ToList();
         var pathology = new PathologyBenchmark(inputs.Transformer, inputs.Dataset, inputs.Test, selector, options.PathologyPrompts, seed)
             .Run(sites.CrossSections, progress);
@@ -57,15 +70,18 @@ public static class BenchmarkRun
             .Run(sites.Nodes, sites.CrossSections, progress);
         var recovery = new RecoveryBenchmark(selector).Run(sites.CrossSections);
 
-        var provenance = new RunProvenance(options.RunId, inputs.ModelName, inputs.Model.ContentHash, inputs.Dataset.Hash, seed, recipe.Name,
-            Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(options.PresetPath))), editOptions.SelectionName + (options.F1Split == F1Split.Test ? "; F1 on test" : ""),
-            typeof(BenchmarkRun).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow,
-            string.Join(" and ", sweep.Select(r => r.TrainedOn).Distinct().Order()));
+        string training = string.Join(" and ", sweep.Select(r => r.TrainedOn).Distinct().Order().Concat(placed.Count > 0 ? ["imported"] : []));
+        var provenance = new RunProvenance(options.RunId, inputs.ModelName, inputs.Model.ContentHash, inputs.Dataset.Hash, seed, recipe?.Name ?? "none",
+            options.PresetPath is { } path ? Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))) : "",
+            editOptions.SelectionName + (options.F1Split == F1Split.Test ? "; F1 on test" : ""),
+            typeof(BenchmarkRun).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow, training) { Basis = basis.Name() };
         var results = new RunResults(provenance, edits, [.. selector.Selections.Where(s => s.Seed == firstSeed)], pathology, probes, recovery)
         {
             Excluded = excluded,
-            Seeds = recipe.Seeds,
+            Seeds = seeds,
             SeedEdits = [.. allEdits.Except(edits)],
+            Imported = [.. imported.Select(sae => new ImportedSaeRecord(sae.Name, sae.Format, sae.Hook.ToString(), sae.Basis.Name(), sae.Directory,
+                sae.FileHash, [.. placed.Where(p => p.Sae == sae).Select(p => p.Node.ToString())]))],
         };
         RunReport.Write(options.OutputDirectory, results, options.Columns);
         return results;
@@ -80,6 +96,31 @@ public static class BenchmarkRun
         if (dataset.Validation < 1 && options.Selection == SelectionRule.Validation)
             throw new InvalidInputException("the validation split is empty (--validation 0), but SAEs are selected on it; give validation prompts, " +
                                             "or select on the test split (--selection oracle).");
+    }
+
+    /// <summary>
+    /// Adds the imported SAEs: each one candidate (final, of the first seed) at each node it reads. One whose name is a
+    /// trained variant's is an error; one that reads no node of the sites file is reported as excluded; one trained in
+    /// another basis than the run's activations gets a warning (it is still scored: the run's basis was chosen).
+    /// </summary>
+    private static void AddImported(Dictionary<SiteNode, List<SaeCandidate>> candidates, List<ExcludedSae> excluded,
+        List<(ImportedSae Sae, SiteNode Node)> placed, List<ImportedSae> unplaced, ulong seed, Model.ModelBasis basis)
+    {
+        var trained = candidates.Values.SelectMany(c => c).Select(c => c.Variant).ToHashSet();
+        foreach (var (sae, node) in placed)
+        {
+            if (trained.Contains(sae.Name))
+                throw new InvalidInputException($"{sae.Directory}: an imported SAE's folder is named '{sae.Name}', as the run's trained variant; rename the folder.");
+            if (!candidates.TryGetValue(node, out var list)) candidates[node] = list = [];
+            list.Add(new SaeCandidate(sae.Name, sae.Name, 0, sae.Directory, sae.Sae, sae.Scale) { Seed = seed, Final = true });
+        }
+        foreach (var sae in placed.Select(p => p.Sae).Distinct().Where(s => s.Basis != basis))
+            Warnings.Emit($"{sae.Directory}: the SAE read {sae.Basis.Name()}-basis activations; the run's are in the {basis.Name()} basis (--basis).");
+        foreach (var sae in unplaced)
+        {
+            excluded.Add(new ExcludedSae("-", sae.Name, sae.Name, $"trained on {sae.Hook}, where the sites file has no node"));
+            Warnings.Emit($"{sae.Directory}: trained on {sae.Hook}, where the sites file has no node; it is not scored.");
+        }
     }
 
     /// <summary>

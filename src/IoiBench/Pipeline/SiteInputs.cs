@@ -47,7 +47,8 @@ public sealed class SiteInputs : IDisposable
         var sites = SitesFile.Load(source.SitesPath, config);
         var options = source.Dataset;
         long prompts = (long)options.Train + options.Validation + options.Test;
-        MemoryBudget.Check(prompts * (IoiDataset.BytesPerExample + (long)sites.Nodes.Count * Enum.GetValues<PromptVariant>().Length * config.DHead * sizeof(float)),
+        long floatsPerPrompt = sites.Nodes.Sum(n => (long)n.Width(config)) * Enum.GetValues<PromptVariant>().Length;
+        MemoryBudget.Check(prompts * (IoiDataset.BytesPerExample + floatsPerPrompt * sizeof(float)),
             $"the site activations of {prompts:N0} prompts at {sites.Nodes.Count} nodes");
         var dataset = IoiDataset.Generate(PromptLibrary.Load(source.PromptsDirectory), model.Tokenizer, options, config.NPositions);
         var cache = new ActivationCache(Path.Combine(source.CacheDirectory, "activations"));

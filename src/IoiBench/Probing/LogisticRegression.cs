@@ -46,6 +46,18 @@ public sealed class LogisticRegression
         return Gemm.Multiply(Design(features, _mean, _inverseStd), Tensor.From(_weights, Features + 1, Classes));
     }
 
+    /// <summary>
+    /// The weights in the input's own coordinates, [d, classes]: the logits are x·(diag(1/σ)·W) plus a constant per
+    /// class, so row i is W's row i divided by feature i's standard deviation.
+    /// </summary>
+    public Tensor InputWeights()
+    {
+        var weights = new Tensor(Features, Classes);
+        for (int i = 0; i < Features; i++)
+            System.Numerics.Tensors.TensorPrimitives.Multiply(_weights.AsSpan(i * Classes, Classes), _inverseStd[i], weights.Row(i));
+        return weights;
+    }
+
     /// <summary>The most probable class of each example (ties to the lower class).</summary>
     public int[] Predict(Tensor features)
     {

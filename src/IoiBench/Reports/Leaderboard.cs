@@ -17,15 +17,30 @@ public static class Leaderboard
         var md = new StringBuilder();
         md.AppendLine($"# Leaderboard: {p.RunId}");
         md.AppendLine();
-        md.AppendLine($"Model `{p.Model}` ({p.ModelHash[..12]}), preset `{p.Preset}`, seed {p.Seed}, " +
+        md.AppendLine($"Model `{p.Model}` ({p.ModelHash[..12]}, {p.Basis} basis), preset `{p.Preset}`, seed {p.Seed}, " +
                       $"SAEs trained on {p.SaeTraining}, SAE selection on {p.Selection}. Edit accuracy: the edited run's argmax over the vocabulary agrees with " +
                       "the counterfactual-patched run's. Weight removed: the share of the clean reconstruction the edit took out " +
                       "(supervised: the attribute's weight). Brackets: 95% bootstrap intervals over the test prompts. " +
                       "Every column is defined in docs/metrics.md.");
         AppendTables(md, [run], columns);
         AppendDecodability(md, run);
+        AppendImported(md, run);
         AppendExcluded(md, run);
         return md.ToString();
+    }
+
+    /// <summary>The SAEs brought from elsewhere: their files (hashed), format, hook, basis and the nodes they read.</summary>
+    private static void AppendImported(StringBuilder md, RunResults run)
+    {
+        if (run.Imported.Count == 0) return;
+        md.AppendLine();
+        md.AppendLine("## Imported SAEs");
+        md.AppendLine();
+        md.AppendLine("| SAE | format | hook | trained in basis | nodes | files (SHA-256) |");
+        md.AppendLine("|---|---|---|---|---|---|");
+        foreach (var x in run.Imported)
+            md.AppendLine($"| {x.Name} | {x.Format} | {x.Hook} | {x.Basis} | {(x.Nodes.Count == 0 ? "none" : string.Join(", ", x.Nodes))} | " +
+                          $"`{x.FileHash[..16]}` |");
     }
 
     /// <summary>The SAEs the run could not use, with their reasons.</summary>

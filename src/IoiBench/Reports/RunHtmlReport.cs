@@ -38,7 +38,7 @@ public static class RunHtmlReport
                         "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:right}th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}" +
                         ".plots{display:flex;flex-wrap:wrap;gap:12px}.note{color:#555;font-size:13px}summary{cursor:pointer;margin:6px 0}</style></head><body>");
         html.AppendLine($"<h1>IoiBench: {E(p.RunId)}</h1>");
-        html.AppendLine($"<p class=\"note\">Model <code>{E(p.Model)}</code> ({E(p.ModelHash[..12])}), dataset {E(p.DatasetHash[..12])}, " +
+        html.AppendLine($"<p class=\"note\">Model <code>{E(p.Model)}</code> ({E(p.ModelHash[..12])}, {E(p.Basis)} basis), dataset {E(p.DatasetHash[..12])}, " +
                         $"seed {p.Seed}, preset <code>{E(p.Preset)}</code>, SAEs trained on {E(p.SaeTraining)}, SAE selection on {E(p.Selection)}, " +
                         $"IoiBench {E(p.Version)}, finished {p.Finished:u}. Intervals: 95% bootstrap over test prompts. " +
                         "Every metric is defined in docs/metrics.md.</p>");
@@ -50,11 +50,26 @@ public static class RunHtmlReport
         RecoverySection(html, run);
         SelectionPlots(html, run);
         DrillDown(html, run);
+        ImportedSection(html, run);
         if (run.Excluded.Count > 0)
             html.AppendLine("<h2>Excluded SAEs</h2><ul>" + string.Concat(run.Excluded.Select(x =>
                 $"<li>{E(x.Node)}, {E(x.Variant)} {E(x.Sae == "*" ? "(all)" : x.Sae)}: {E(x.Reason)}</li>")) + "</ul>");
         html.AppendLine("</body></html>");
         return html.ToString();
+    }
+
+    private static void ImportedSection(StringBuilder html, RunResults run)
+    {
+        if (run.Imported.Count == 0) return;
+        html.AppendLine("<h2>Imported SAEs</h2><p class=\"note\">SAEs read from folders (ioibench score): each is one candidate at every " +
+                        "node at its hook. The hash is SHA-256 over the folder's file names and contents.</p>");
+        html.AppendLine("<table><tr><th>SAE</th><th>format</th><th>hook</th><th>trained in basis</th><th>nodes</th><th>folder</th>" +
+                        "<th>files (SHA-256)</th></tr>");
+        foreach (var x in run.Imported)
+            html.AppendLine($"<tr><td>{E(x.Name)}</td><td>{E(x.Format)}</td><td>{E(x.Hook)}</td><td>{E(x.Basis)}</td>" +
+                            $"<td>{E(x.Nodes.Count == 0 ? "none" : string.Join(", ", x.Nodes))}</td><td>{E(x.Directory)}</td>" +
+                            $"<td><code>{E(x.FileHash)}</code></td></tr>");
+        html.AppendLine("</table>");
     }
 
     private static void EditPlots(StringBuilder html, RunResults run)

@@ -18,7 +18,7 @@ public static class RunJson
     /// Version 3 added <c>excluded</c>, <c>seeds</c>, each SAE edit's <c>seed</c>, the other seeds' rows (<c>seed_edits</c>)
     /// and the <c>seed_spread</c> derived from them (not read back: it is recomputed); files of version 2 still read.
     /// </summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     public static string Write(RunResults run)
     {
@@ -62,6 +62,7 @@ public static class RunJson
             json.WriteString("preset_hash", p.PresetHash);
             json.WriteString("selection", p.Selection);
             json.WriteString("sae_training", p.SaeTraining);
+            json.WriteString("basis", p.Basis);
             json.WriteString("version", p.Version);
             json.WriteString("finished", p.Finished.ToString("O", CultureInfo.InvariantCulture));
             json.WriteEndObject();
@@ -175,6 +176,18 @@ public static class RunJson
                 json.WriteString("sae", x.Sae);
                 json.WriteString("reason", x.Reason);
             });
+            Array("imported_saes", run.Imported, x =>
+            {
+                json.WriteString("name", x.Name);
+                json.WriteString("format", x.Format);
+                json.WriteString("hook", x.Hook);
+                json.WriteString("basis", x.Basis);
+                json.WriteString("directory", x.Directory);
+                json.WriteString("file_hash", x.FileHash);
+                json.WriteStartArray("nodes");
+                foreach (string node in x.Nodes) json.WriteStringValue(node);
+                json.WriteEndArray();
+            });
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
@@ -195,7 +208,10 @@ public static class RunJson
             var p = root.GetProperty("provenance");
             var provenance = new RunProvenance(S(p, "run_id"), S(p, "model"), S(p, "model_hash"), S(p, "dataset_hash"), p.GetProperty("seed").GetUInt64(),
                 S(p, "preset"), S(p, "preset_hash"), S(p, "selection"), S(p, "version"), DateTimeOffset.Parse(S(p, "finished"), CultureInfo.InvariantCulture),
-                p.TryGetProperty("sae_training", out var training) ? training.GetString() ?? "unknown" : "unknown");
+                p.TryGetProperty("sae_training", out var training) ? training.GetString() ?? "unknown" : "unknown")
+            {
+                Basis = p.TryGetProperty("basis", out var basis) ? basis.GetString() ?? "processed" : "processed",
+            };
             EditResult Edit(JsonElement e) => new(S(e, "cross_section"), S(e, "label"), Attribute(e), S(e, "method"), S(e, "variant"),
                 Interval(e, "edit_accuracy"), Interval(e, "weight_removed"), Interval(e, "logit_diff"), Interval(e, "ioi_accuracy"))
             {
@@ -228,6 +244,10 @@ public static class RunJson
                 Excluded = excluded,
                 Seeds = root.TryGetProperty("seeds", out var seeds) ? [.. seeds.EnumerateArray().Select(s => s.GetUInt64())] : [0],
                 SeedEdits = root.TryGetProperty("seed_edits", out _) ? Items(root, "seed_edits", Edit) : [],
+                Imported = root.TryGetProperty("imported_saes", out _)
+                    ? Items(root, "imported_saes", x => new ImportedSaeRecord(S(x, "name"), S(x, "format"), S(x, "hook"), S(x, "basis"), S(x, "directory"),
+                        S(x, "file_hash"), [.. x.GetProperty("nodes").EnumerateArray().Select(n => n.GetString()!)]))
+                    : [],
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)

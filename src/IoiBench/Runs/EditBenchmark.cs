@@ -21,12 +21,16 @@ public sealed record EditResult(string CrossSection, string Label, IoiAttribute 
 /// <summary>
 /// Edits every cross-section of a sites file with the supervised features and with each SAE variant (greedy
 /// interpretation-agnostic and F1-ranked interpretation-aware), plus the baselines (no intervention, counterfactual
-/// patching), and scores them on the test split: edit accuracy (argmax over the full vocabulary agrees with the
-/// counterfactual-patched run), weight removed, logit difference and IOI accuracy, each with a 95% bootstrap interval.
-/// Each node's SAE per attribute and variant comes from the <see cref="SaeSelector"/>.
+/// patching, and the subspace edits of <see cref="BaselineEdits"/>), and scores them on the test split: edit accuracy
+/// (argmax over the full vocabulary agrees with the counterfactual-patched run), weight removed, logit difference and
+/// IOI accuracy, each with a 95% bootstrap interval. Each node's SAE per attribute and variant comes from the
+/// <see cref="SaeSelector"/>.
 /// </summary>
-public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteActivations test, SaeSelector selector, EditOptions options)
+public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteActivations train, SiteActivations test, SaeSelector selector,
+    EditOptions options)
 {
+    private readonly BaselineEdits _baselines = new(selector, dataset, train, test, options);
+
     /// <summary>
     /// Every row of every cross-section: the baselines, the supervised edit, and each variant's two edits with the SAEs
     /// of each training seed (the first seed's rows first, then the other seeds').
@@ -34,10 +38,11 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
     public List<EditResult> Run(IReadOnlyList<CrossSection> crossSections, IProgress<ProgressUpdate>? progress = null)
     {
         // One pass over the test prompts for the clean run, then per cross-section the counterfactual patch, the
-        // supervised edit and two edits per variant and seed.
+        // supervised edit, the baselines (four, and each random draw) and two edits per variant and seed.
         int n = dataset.Test.Count;
-        int saeRuns = selector.Variants.Sum(v => 2 * selector.SeedsOf(v).Count);
-        var stage = new StageProgress(progress, "edits", (long)n * (1 + crossSections.Count * (2 + saeRuns)));
+        long saeRuns = crossSections.Sum(s => selector.VariantsCovering(s.Nodes).Sum(v => 2L * selector.SeedsOf(v).Count));
+        int perSection = 2 + 4 + options.RandomDraws;
+        var stage = new StageProgress(progress, "edits", (long)n * (1 + crossSections.Count * perSection + saeRuns));
         // Each cross-section's runs start at its first node's layer, from the clean run's residual stream.
         var runs = new CleanRunCache(model, [.. dataset.Test.Select(e => e.Clean)], crossSections.Select(s => s.Nodes.Min(n => n.Layer)),
             progress: stage.Step("clean run", n));
@@ -58,18 +63,20 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
         var cfActivations = section.Nodes.ToDictionary(node => node, node => test.Get(node, cfVariant));
         var cfScores = runs.Score(cfActivations, stage.Step($"{section.Name}: counterfactual patch", n));
 
-        EditResult Result(string method, string variant, IoiScore[] scores, IReadOnlyList<double> weightRemoved)
+        // A row over the test prompts; with several runs (the random draws), each prompt's term is their mean.
+        EditResult Result(string method, string variant, IReadOnlyList<IoiScore[]> draws, IReadOnlyList<double> weightRemoved)
         {
             ulong seed = options.Seed;
+            double[] PerPrompt(Func<IoiScore[], double[]> term) => MeanPerPrompt([.. draws.Select(term)]);
             return new EditResult(section.Name, section.Label, attribute, method, variant,
-                Bootstrap.Mean(PatchedRun.Agreement(scores, cfScores), seed: seed),
+                Bootstrap.Mean(PerPrompt(d => PatchedRun.Agreement(d, cfScores)), seed: seed),
                 Bootstrap.Mean(weightRemoved, seed: seed),
-                Bootstrap.Mean([.. scores.Select(s => (double)s.LogitDiff)], seed: seed),
-                Bootstrap.Mean([.. scores.Select(s => s.Correct ? 1.0 : 0.0)], seed: seed));
+                Bootstrap.Mean(PerPrompt(d => [.. d.Select(s => (double)s.LogitDiff)]), seed: seed),
+                Bootstrap.Mean(PerPrompt(d => [.. d.Select(s => s.Correct ? 1.0 : 0.0)]), seed: seed));
         }
 
-        yield return Result("none", "-", runs.Clean, [.. prompts.Select(_ => 0.0)]);
-        yield return Result("counterfactual patch", "-", cfScores, [.. prompts.Select(_ => double.NaN)]);
+        yield return Result("none", "-", [runs.Clean], [.. prompts.Select(_ => 0.0)]);
+        yield return Result("counterfactual patch", "-", [cfScores], [.. prompts.Select(_ => double.NaN)]);
 
         // Supervised: a − u[clean value] + u[counterfactual value]; weight removed = the attribute's weight w_f.
         var supervised = new Dictionary<SiteNode, Tensor>();
@@ -85,9 +92,16 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
             }
             supervised[node] = edited;
         }
-        yield return Result("supervised", "-", runs.Score(supervised, stage.Step($"{section.Name}: supervised", n)), supervisedWeight);
+        yield return Result("supervised", "-", [runs.Score(supervised, stage.Step($"{section.Name}: supervised", n))], supervisedWeight);
 
-        foreach (var (variant, seed) in selector.Variants.SelectMany(v => selector.SeedsOf(v).Select(seed => (v, seed))))
+        foreach (var (method, draws) in _baselines.Run(section))
+        {
+            var scores = draws.Select((edit, i) =>
+                runs.Score(edit.Edited, stage.Step($"{section.Name}: {method}{(draws.Count > 1 ? $" draw {i + 1}" : "")}", n))).ToList();
+            yield return Result(method, "-", scores, MeanPerPrompt([.. draws.Select(d => d.WeightRemoved)]));
+        }
+
+        foreach (var (variant, seed) in selector.VariantsCovering(section.Nodes).SelectMany(v => selector.SeedsOf(v).Select(seed => (v, seed))))
         {
             string detail = selector.Seeds.Count > 1 ? $"{variant} seed {seed}" : variant;
             var agnostic = new Dictionary<SiteNode, Tensor>();
@@ -108,10 +122,16 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
                 Accumulate(awareWeight, SaeEdits.WeightRemoved(awareSae.Sae, ActivationScale.Apply(test.Get(node, PromptVariant.Clean), awareSae.Scale), byF1.Removed),
                     section.Nodes.Count);
             }
-            yield return Result("agnostic", variant, runs.Score(agnostic, stage.Step($"{section.Name}: {detail} agnostic", n)), agnosticWeight) with { Seed = seed };
-            yield return Result("aware", variant, runs.Score(aware, stage.Step($"{section.Name}: {detail} aware", n)), awareWeight) with { Seed = seed };
+            yield return Result("agnostic", variant, [runs.Score(agnostic, stage.Step($"{section.Name}: {detail} agnostic", n))], agnosticWeight)
+                with { Seed = seed };
+            yield return Result("aware", variant, [runs.Score(aware, stage.Step($"{section.Name}: {detail} aware", n))], awareWeight)
+                with { Seed = seed };
         }
     }
+
+    /// <summary>Each prompt's mean over the runs (one run: its values unchanged).</summary>
+    private static double[] MeanPerPrompt(IReadOnlyList<double[]> runs) =>
+        runs.Count == 1 ? runs[0] : [.. Enumerable.Range(0, runs[0].Length).Select(p => runs.Average(r => r[p]))];
 
     private static void Accumulate(double[] total, double[] perNode, int nodes)
     {

@@ -23,6 +23,15 @@ public enum EditType { Agnostic, Aware }
 public sealed record EditOptions(int AgnosticLatents = 2, int AwareLatents = 1, SelectionRule Selection = SelectionRule.Validation, ulong Seed = 0,
     int? LdPrompts = 500, F1Split F1Split = F1Split.Train)
 {
+    /// <summary>The subspace baselines' dimension n (DiffMean always has one direction).</summary>
+    public int BaselineDimensions { get; init; } = 2;
+
+    /// <summary>The random subspaces drawn per node; the random baseline's row is their mean.</summary>
+    public int RandomDraws { get; init; } = 3;
+
+    /// <summary>Train prompts the PCA and probe baselines are fitted on (the first ones of the split).</summary>
+    public int BaselineTrain { get; init; } = 5000;
+
     /// <summary>Whether SAEs are selected on the test split (the oracle and reference rules), not on validation.</summary>
     public bool SelectsOnTest => Selection != SelectionRule.Validation;
 

@@ -28,7 +28,7 @@ public sealed class PathologyBenchmark(ITransformer model, IoiDataset dataset, S
         var plan = new List<(ScopeKind Kind, string Scope, CrossSection Section, IReadOnlyList<SiteNode> Nodes, string Method)>();
         var planned = new HashSet<(SiteNode, IoiAttribute, string)>();
         foreach (var section in crossSections)
-            foreach (string method in (string[])["supervised", .. selector.Variants])
+            foreach (string method in (string[])["supervised", .. selector.VariantsCovering(section.Nodes)])
             {
                 foreach (var node in section.Nodes.Where(node => planned.Add((node, section.Attribute, method))))
                     plan.Add((ScopeKind.Node, node.ToString(), section, [node], method));

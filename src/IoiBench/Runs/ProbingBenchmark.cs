@@ -88,7 +88,7 @@ public sealed class ProbingBenchmark(IoiDataset dataset, SiteActivations train, 
                 Bootstrap.Mean(outcome.TestCorrect, seed: options.Seed)));
         }
 
-        foreach (string method in (string[])["raw", "supervised", .. selector.Variants])
+        foreach (string method in (string[])["raw", "supervised", .. selector.VariantsCovering(nodes)])
         {
             var blocks = nodes.Select(node => Features(node, attribute, method, n)).ToList();
             var all = blocks.SelectMany((b, i) => Enumerable.Range(0, b.Train.Shape[1]).Select(c => (i, c))).ToList();

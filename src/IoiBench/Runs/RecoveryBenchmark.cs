@@ -18,7 +18,7 @@ public sealed class RecoveryBenchmark(SaeSelector selector)
     {
         var results = new List<RecoveryResult>();
         foreach (var section in crossSections)
-            foreach (string variant in selector.Variants)
+            foreach (string variant in selector.VariantsCovering(section.Nodes))
             {
                 var perNode = section.Nodes.Select(node =>
                 {

@@ -5,7 +5,18 @@ namespace IoiBench.Runs;
 /// were trained ("cpu", "cuda", both joined by " and ", or "unknown" for SAEs saved before this was recorded).
 /// </summary>
 public sealed record RunProvenance(string RunId, string Model, string ModelHash, string DatasetHash, ulong Seed, string Preset, string PresetHash,
-    string Selection, string Version, DateTimeOffset Finished, string SaeTraining);
+    string Selection, string Version, DateTimeOffset Finished, string SaeTraining)
+{
+    /// <summary>The basis the run's activations were read in (<see cref="Model.ModelBasis"/>'s name).</summary>
+    public string Basis { get; init; } = "processed";
+}
+
+/// <summary>
+/// An SAE a run scored from a folder: its leaderboard name, format, training hook and basis, folder, the hash of its
+/// files, and the nodes it read (none: it matched no node and is listed among the excluded).
+/// </summary>
+public sealed record ImportedSaeRecord(string Name, string Format, string Hook, string Basis, string Directory, string FileHash,
+    IReadOnlyList<string> Nodes);
 
 /// <summary>An SAE a run could not use, and why (e.g. it diverged in training); Sae "*" stands for all of a variant's.</summary>
 public sealed record ExcludedSae(string Node, string Variant, string Sae, string Reason);
@@ -16,6 +27,9 @@ public sealed record RunResults(RunProvenance Provenance, IReadOnlyList<EditResu
 {
     /// <summary>SAEs left out of selection, each with its reason.</summary>
     public IReadOnlyList<ExcludedSae> Excluded { get; init; } = [];
+
+    /// <summary>The SAEs the run read from folders rather than trained.</summary>
+    public IReadOnlyList<ImportedSaeRecord> Imported { get; init; } = [];
 
     /// <summary>The preset's training seeds. <see cref="Edits"/> and every readout use the first seed's SAEs.</summary>
     public IReadOnlyList<ulong> Seeds { get; init; } = [0];

@@ -64,6 +64,16 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
     private readonly Dictionary<string, List<ulong>> _seedsOf = candidates.Values.SelectMany(c => c).GroupBy(c => c.Variant)
         .ToDictionary(g => g.Key, g => g.Select(c => c.Seed).Distinct().ToList());
 
+    /// <summary>
+    /// Whether the variant has a candidate of the seed (default: the first) at every one of <paramref name="nodes"/>:
+    /// trained variants cover every node; an imported SAE only those at its hook, and is scored where it covers a scope.
+    /// </summary>
+    public bool Covers(IEnumerable<SiteNode> nodes, string variant, ulong? seed = null) =>
+        nodes.All(node => candidates.TryGetValue(node, out var list) && list.Any(c => c.Variant == variant && c.Seed == (seed ?? FirstSeed)));
+
+    /// <summary>The variants that cover all of <paramref name="nodes"/> (<see cref="Covers"/>), in order.</summary>
+    public IReadOnlyList<string> VariantsCovering(IReadOnlyCollection<SiteNode> nodes) => [.. Variants.Where(v => Covers(nodes, v))];
+
     /// <summary>The seeds a variant has candidates of, the first seed first.</summary>
     public IReadOnlyList<ulong> SeedsOf(string variant) => _seedsOf.TryGetValue(variant, out var seeds) ? seeds : [];
 
@@ -100,11 +110,11 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
         var firstSeed = pairs.Distinct().Select(p => (p.Node, p.Attribute, Seed: FirstSeed));
         var otherSeeds = (everySeed ?? []).Distinct().SelectMany(p => Seeds.Skip(1).Select(seed => (p.Node, p.Attribute, Seed: seed)));
         var all = firstSeed.Concat(otherSeeds).ToList();
-        long done = 0, total = all.Sum(p => (long)Variants.Count(v => SeedsOf(v).Contains(p.Seed)));
+        long done = 0, total = all.Sum(p => (long)Variants.Count(v => Covers([p.Node], v, p.Seed)));
         foreach (var (node, attribute, seed) in all)
         {
             Dictionary(node);
-            foreach (string variant in Variants.Where(v => SeedsOf(v).Contains(seed)))
+            foreach (string variant in Variants.Where(v => Covers([node], v, seed)))
             {
                 foreach (var type in Enum.GetValues<EditType>()) Select(node, attribute, variant, seed, type);
                 string seedNote = Seeds.Count > 1 ? $" seed {seed}" : "";

@@ -28,6 +28,9 @@ public static class SaeFile
 
         /// <summary>Where the SAE's training finished ("cpu" or "cuda"): the two agree within float32 rounding, not bit for bit.</summary>
         public string? TrainingDevice { get; init; }
+
+        /// <summary>The basis of the activations it was trained on (<see cref="Model.ModelBasis"/>'s name).</summary>
+        public string? Basis { get; init; }
     }
 
     public static void Save(string directory, SparseAutoencoder sae, Metadata metadata)
@@ -44,6 +47,7 @@ public static class SaeFile
         if (metadata.Epoch is { } epoch) ioibench["epoch"] = epoch;
         if (metadata.TrainingFingerprint is { } fingerprint) ioibench["training_fingerprint"] = fingerprint;
         if (metadata.TrainingDevice is { } device) ioibench["training_device"] = device;
+        if (metadata.Basis is { } basis) ioibench["basis"] = basis;
         var cfg = new JsonObject
         {
             ["architecture"] = variant.Architecture,
@@ -53,14 +57,26 @@ public static class SaeFile
             ["model_name"] = metadata.ModelName,
             ["hook_name"] = metadata.HookName,
             ["hook_layer"] = metadata.HookLayer,
-            ["hook_head_index"] = metadata.HookHead,
+            ["hook_head_index"] = HeadIndex(metadata.HookHead),
             ["apply_b_dec_to_input"] = true,
             ["normalize_activations"] = "none",
+            // A whole layer's z is every head's, flattened: what SAELens's hook_z SAEs read.
+            ["reshape_activations"] = metadata.HookHead < 0 && metadata.HookName.EndsWith(".attn.hook_z", StringComparison.Ordinal) ? "hook_z" : "none",
+            // SAELens 6 reads the hook from here (the top-level fields above are its earlier versions').
+            ["metadata"] = new JsonObject
+            {
+                ["model_name"] = metadata.ModelName,
+                ["hook_name"] = metadata.HookName,
+                ["hook_head_index"] = HeadIndex(metadata.HookHead),
+            },
         };
         variant.WriteConfig(sae, cfg, ioibench);
         cfg["ioibench"] = ioibench;
         AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), cfg.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
+
+    /// <summary>SAELens's hook_head_index: the head, or null for a whole layer's hook.</summary>
+    private static JsonNode? HeadIndex(int head) => head < 0 ? null : JsonValue.Create(head);
 
     /// <summary>An SAE directory's cfg.json.</summary>
     public static JsonObject ReadConfig(string directory)

@@ -22,7 +22,8 @@ public sealed class SitesFile
         void InModel(YamlNode node, int layer, int head, string what)
         {
             if (model is not null && (layer >= model.NLayer || head >= model.NHead))
-                throw yaml.Error(node, $"{what} is at layer {layer}, head {head}; the model has {model.NLayer} layers of {model.NHead} heads.");
+                throw yaml.Error(node, (head < 0 ? $"{what} is at layer {layer}" : $"{what} is at layer {layer}, head {head}") +
+                                       $"; the model has {model.NLayer} layers of {model.NHead} heads.");
         }
         yaml.CheckKeys(yaml.Root, "model", "head_classes", "nodes", "cross_sections");
         var headClasses = new Dictionary<string, IReadOnlyList<string>>();

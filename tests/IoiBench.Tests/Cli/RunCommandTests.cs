@@ -33,11 +33,16 @@ public class RunCommandTests
 
         using var json = JsonDocument.Parse(File.ReadAllText(dir.File("run/run.json")));
         var root = json.RootElement;
-        Assert.Equal(3, root.GetProperty("schema_version").GetInt32());
+        Assert.Equal(RunJson.SchemaVersion, root.GetProperty("schema_version").GetInt32());
         Assert.Equal(3ul, root.GetProperty("provenance").GetProperty("seed").GetUInt64());
         var edits = root.GetProperty("edits").EnumerateArray().ToList();
-        // Per cross-section: none, counterfactual patch, supervised, and agnostic + aware for each of the two variants.
-        Assert.Equal(2 * 7, edits.Count);
+        // Per cross-section: none, counterfactual patch, supervised, the five subspace baselines, and agnostic + aware
+        // for each of the two variants.
+        Assert.Equal(2 * 12, edits.Count);
+        string[] baselines = ["diffmean", "pca", "pca-diff", "probe", "random"];
+        Assert.All(baselines, b => Assert.Equal(2, edits.Count(e => e.GetProperty("method").GetString() == b)));
+        Assert.All(edits.Where(e => baselines.Contains(e.GetProperty("method").GetString())),
+            e => Assert.InRange(e.GetProperty("weight_removed").GetProperty("mean").GetDouble(), 0, 1));
         foreach (var patch in edits.Where(e => e.GetProperty("method").GetString() == "counterfactual patch"))
             Assert.Equal(1.0, patch.GetProperty("edit_accuracy").GetProperty("mean").GetDouble());
         Assert.All(edits.Where(e => e.GetProperty("method").GetString() == "none"),
@@ -81,7 +86,7 @@ public class RunCommandTests
         Assert.Contains("| method | variant | edit accuracy | weight removed | logit diff | IOI accuracy | KL ratio |", leaderboard);
         Assert.Contains("| supervised | - |", leaderboard);
         Assert.Contains("## Where each attribute is decodable", leaderboard);
-        Assert.Equal(1 + 2 * 7, File.ReadAllLines(dir.File("run/edits.csv")).Length);
+        Assert.Equal(1 + 2 * 12, File.ReadAllLines(dir.File("run/edits.csv")).Length);
         Assert.Equal(1 + probes.Count, File.ReadAllLines(dir.File("run/probes.csv")).Length);
         Assert.Equal(1 + pathology.Count, File.ReadAllLines(dir.File("run/pathology.csv")).Length);
 
@@ -109,7 +114,7 @@ public class RunCommandTests
         // Two runs merged: every row of each, tagged with its run; columns chosen on the command line.
         var (mergedCode, merged, _) = CliRunner.Run("leaderboard", dir.File("run"), dir.File("run/run.json"), "--columns", "edit_accuracy,kl_ratio,probe@4");
         Assert.Equal(0, mergedCode);
-        Assert.Equal(2 * 2 * 7, merged.Split('\n').Count(l => l.StartsWith("| tiny-gpt2-preset |")));
+        Assert.Equal(2 * 2 * 12, merged.Split('\n').Count(l => l.StartsWith("| tiny-gpt2-preset |")));
         Assert.Contains("| run | method | variant | edit accuracy | KL ratio | probe k=4 |", merged);
         var (badCode, _, badError) = CliRunner.Run("leaderboard", dir.File("nowhere"));
         Assert.Equal(2, badCode);
@@ -174,5 +179,29 @@ public class RunCommandTests
         // And writing the counterfactual values changes something.
         var cf = PromptRunner.Score(model, prompts, PatchedRun.Patches(nodes.ToDictionary(n => n, n => test.Get(n, PromptVariant.CounterfactualIo))));
         Assert.NotEqual(clean.Select(s => s.LogitDiff), cf.Select(s => s.LogitDiff));
+    }
+
+    [Fact]
+    public void NodesAndCrossSectionsAddedAtTheEndLeaveTheOthersRowsUnchanged()
+    {
+        using var dir = new TestPaths.TempDirectory();
+        File.WriteAllText(dir.File("sites.yaml"), Sites);
+        File.WriteAllText(dir.File("more.yaml"), Sites.Replace("k@0.2@s1]\ncross_sections:", "k@0.2@s1, resid_pre@1@end]\ncross_sections:") +
+            "  - name: resid\n    label: IO in the residual stream\n    attribute: io\n    nodes: [resid_pre@1@end]\n");
+        File.WriteAllText(dir.File("preset.yaml"), Preset);
+        RunResults Run(string sites, string output)
+        {
+            var (code, _, error) = CliRunner.Run("run", "--model", TestPaths.TinyModel, "--sites", dir.File(sites), "--prompts",
+                TinyDataset.PromptsDirectory, "--train", "60", "--validation", "12", "--test", "30", "--seed", "3", "--preset",
+                dir.File("preset.yaml"), "--output", dir.File(output), "--cache", dir.Path, "--pathology-prompts", "10", "--probe-train", "30");
+            Assert.True(code == 0, error);
+            return RunJson.Read(dir.File(output));
+        }
+
+        var (before, after) = (Run("sites.yaml", "a"), Run("more.yaml", "b"));
+        Assert.Equal(before.Edits, after.Edits.Where(e => e.CrossSection != "resid"));
+        Assert.Contains(after.Edits, e => e.CrossSection == "resid" && e.Method == "agnostic");
+        Assert.Equal(before.Selections.Select(s => s with { Directory = "" }),
+            after.Selections.Where(s => s.Node.ToString() != "resid_pre@1@end").Select(s => s with { Directory = "" }));
     }
 }

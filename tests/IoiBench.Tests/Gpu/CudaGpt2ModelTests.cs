@@ -32,10 +32,12 @@ public class CudaGpt2ModelTests
     public void EveryHeadActivationMatchesTheReference(HookPoint point) => Gpt2ForwardTests.HeadActivationsMatchTheReference(RawOnGpu.Value, point);
 
     [GpuTheory]
-    [InlineData("patch_z")]
-    [InlineData("patch_q")]
-    [InlineData("patch_v")]
-    [InlineData("patch_pattern")]
+    [MemberData(nameof(Gpt2ForwardTests.WholeLayerHooks), MemberType = typeof(Gpt2ForwardTests))]
+    public void EveryWholeLayerActivationMatchesTheReference(HookPoint point) =>
+        Gpt2ForwardTests.LayerActivationsMatchTheReference(RawOnGpu.Value, point);
+
+    [GpuTheory]
+    [MemberData(nameof(Gpt2ForwardTests.PatchNames), MemberType = typeof(Gpt2ForwardTests))]
     public void PatchesChangeEverythingDownstreamAsInTheReference(string patchName) => Gpt2ForwardTests.PatchMatchesTheReference(RawOnGpu.Value, patchName);
 
     [GpuFact]
@@ -47,7 +49,7 @@ public class CudaGpt2ModelTests
         string ptx = System.Text.Encoding.UTF8.GetString(CudaModule.Compile(["gpt2_forward.cu"]));
         string model = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "src", "IoiBench", "Model", "CudaGpt2Model.cs"));
         var launched = System.Text.RegularExpressions.Regex.Matches(model, "(?:Launch|LaunchElementwise)\\(\"(\\w+)\"").Select(m => m.Groups[1].Value).ToHashSet();
-        string[] kernels = ["embed", "layer_norm", "add_bias", "gelu_new", "head_values", "attention_pattern", "pattern_values", "attention_output"];
+        string[] kernels = ["embed", "layer_norm", "add_bias", "gelu_new", "hook_values", "add_to_residual", "attention_pattern", "pattern_values", "attention_output"];
         Assert.All(kernels, kernel => Assert.Contains($".entry {kernel}(", ptx));
         Assert.Equal(kernels.Order(), launched.Order());
     }
@@ -64,9 +66,7 @@ public class CudaGpt2ModelTests
         {
             var hooks = new HookSet();
             var captures = new List<ActivationCapture>();
-            foreach (var point in Enum.GetValues<HookPoint>())
-                for (int layer = 0; layer < cpu.Config.NLayer; layer++)
-                    captures.Add(hooks.Capture(new HeadHook(point, layer, (layer + (int)point) % cpu.Config.NHead), [10, 3, 6]));
+            foreach (var hook in HeadHook.Every(cpu.Config)) captures.Add(hooks.Capture(hook, [10, 3, 6]));
             return (model.Forward(tokens, logitPositions, hooks), captures);
         }
 
@@ -92,11 +92,13 @@ public class CudaGpt2ModelTests
         var tokens = RandomTokens(cfg, batch: 2, seqLen: 9, seed: 8);
         var random = new Random(13);
         var patches = new List<(HeadHook Hook, int[] Positions, float[] Values)>();
-        foreach (var point in Enum.GetValues<HookPoint>())
+        var hooks = Enum.GetValues<HookPoint>()
+            .Select(point => new HeadHook(point, (int)point % cfg.NLayer, point.IsStream() ? HeadHook.AllHeads : 1 + (int)point % (cfg.NHead - 1)))
+            .Append(new HeadHook(HookPoint.Z, 0, HeadHook.AllHeads));
+        foreach (var hook in hooks)
         {
-            int width = point == HookPoint.Pattern ? tokens.SeqLen : cfg.DHead;
-            var values = Enumerable.Range(0, 2 * width).Select(_ => random.NextSingle()).ToArray();
-            patches.Add((new HeadHook(point, (int)point % cfg.NLayer, 1 + (int)point % (cfg.NHead - 1)), [5, 8], values));
+            int width = hook.Point == HookPoint.Pattern ? tokens.SeqLen : hook.WholeLayer ? cfg.DModel : cfg.DHead;
+            patches.Add((hook, [5, 8], Enumerable.Range(0, 2 * width).Select(_ => random.NextSingle()).ToArray()));
         }
 
         (Tensor Logits, ActivationCapture[] Captures) Run(ITransformer model)

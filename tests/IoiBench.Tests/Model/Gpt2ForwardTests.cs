@@ -22,11 +22,23 @@ public class Gpt2ForwardTests
     [InlineData(HookPoint.Pattern)]
     public void EveryHeadActivationMatchesTheReference(HookPoint point) => HeadActivationsMatchTheReference(Raw.Value.Model, point);
 
+    /// <summary>The hooks read at a whole layer: the residual-stream ones and every head's z concatenated.</summary>
+    public static TheoryData<HookPoint> WholeLayerHooks =>
+        new(HookPoint.ResidPre, HookPoint.ResidMid, HookPoint.ResidPost, HookPoint.AttnOut, HookPoint.MlpOut, HookPoint.Z);
+
     [Theory]
-    [InlineData("patch_z")]
-    [InlineData("patch_q")]
-    [InlineData("patch_v")]
-    [InlineData("patch_pattern")]
+    [MemberData(nameof(WholeLayerHooks))]
+    public void EveryWholeLayerActivationMatchesTheReference(HookPoint point) => LayerActivationsMatchTheReference(Raw.Value.Model, point);
+
+    /// <summary>The reference's patches: one head's q, v, z and pattern row, and whole-layer vectors.</summary>
+    public static TheoryData<string> PatchNames =>
+    [
+        "patch_z", "patch_q", "patch_v", "patch_pattern",
+        "patch_resid_pre", "patch_resid_mid", "patch_resid_post", "patch_attn_out", "patch_mlp_out", "patch_z_all",
+    ];
+
+    [Theory]
+    [MemberData(nameof(PatchNames))]
     public void PatchesChangeEverythingDownstreamAsInTheReference(string patchName) => PatchMatchesTheReference(Raw.Value.Model, patchName);
 
     [Fact]
@@ -68,6 +80,31 @@ public class Gpt2ForwardTests
         }
     }
 
+    /// <summary>
+    /// A whole layer's vectors at every position, captured in one pass: the residual-stream hooks ([B, T, d] in the
+    /// reference) and z of every head concatenated (the reference's [B, T, H, dh] z, head-major).
+    /// </summary>
+    internal static void LayerActivationsMatchTheReference(ITransformer model, HookPoint point)
+    {
+        var reference = TinyReference.Instance.Value;
+        var cfg = model.Config;
+        int batch = reference.Tokens.Batch, seqLen = reference.Tokens.SeqLen, d = cfg.DModel;
+        var hooks = new HookSet();
+        var captures = new Dictionary<(int Layer, int Pos), ActivationCapture>();
+        for (int l = 0; l < cfg.NLayer; l++)
+            for (int pos = 0; pos < seqLen; pos++)
+                captures[(l, pos)] = hooks.Capture(new HeadHook(point, l, HeadHook.AllHeads), Enumerable.Repeat(pos, batch).ToArray());
+        model.Forward(reference.Tokens, Enumerable.Repeat(seqLen - 1, batch).ToArray(), hooks);
+
+        foreach (var ((l, pos), capture) in captures)
+        {
+            Assert.Equal(d, capture.Width);
+            var expected = reference.Tensors[$"{point.SiteName()}.{l}"];
+            for (int b = 0; b < batch; b++)
+                Approx.Equal(expected.Span.Slice((b * seqLen + pos) * d, d), capture.Row(b), Tolerance, $"{point.SiteName()}@{l} prompt {b} position {pos}");
+        }
+    }
+
     /// <summary>A patch is read back as written, and the logits after it are the reference's; none before it move.</summary>
     internal static void PatchMatchesTheReference(ITransformer model, string patchName)
     {
@@ -91,8 +128,8 @@ public class Gpt2ForwardTests
     }
 
     /// <summary>
-    /// A clean pass reads the residual stream entering layer 1. Started there, a pass with the reference's layer-1 patch
-    /// gives the reference's patched logits, and with no patch exactly the clean logits.
+    /// A clean pass reads the residual stream entering layer 1. Started there, a pass with each of the reference's
+    /// layer-1 patches gives the reference's patched logits, and with no patch exactly the clean logits.
     /// </summary>
     internal static void StartedPassMatchesTheReference(ITransformer model)
     {
@@ -102,15 +139,19 @@ public class Gpt2ForwardTests
         var cleanLogits = model.Forward(reference.Tokens, reference.AllPositions, clean);
         Approx.Equal(reference.Tensors["logits"].Span, cleanLogits.Span, Tolerance, "logits of the pass that read the residual stream");
 
-        var (hook, position) = reference.Patches["patch_q"];
-        Assert.Equal(1, hook.Layer);
-        var started = new HookSet();
-        started.StartAt(1, entering.Values);
-        started.Patch(hook, Enumerable.Repeat(position, reference.Tokens.Batch).ToArray(), reference.Tensors["values.patch_q"].Span.ToArray());
-        var reread = started.CaptureResidual(1);
-        var patched = model.Forward(reference.Tokens, reference.AllPositions, started);
-        Approx.Equal(reference.Tensors["logits.patch_q"].Span, patched.Span, Tolerance, "patch_q in a pass started at layer 1");
-        Assert.Equal(entering.Values, reread.Values);
+        // Every reference patch at layer 1: a head's q, the residual stream entering it, the attention's output, all heads' z.
+        foreach (string name in new[] { "patch_q", "patch_resid_pre", "patch_attn_out", "patch_z_all" })
+        {
+            var (hook, position) = reference.Patches[name];
+            Assert.Equal(1, hook.Layer);
+            var started = new HookSet();
+            started.StartAt(1, entering.Values);
+            started.Patch(hook, Enumerable.Repeat(position, reference.Tokens.Batch).ToArray(), reference.Tensors["values." + name].Span.ToArray());
+            var reread = started.CaptureResidual(1);
+            var patched = model.Forward(reference.Tokens, reference.AllPositions, started);
+            Approx.Equal(reference.Tensors["logits." + name].Span, patched.Span, Tolerance, $"{name} in a pass started at layer 1");
+            Assert.Equal(entering.Values, reread.Values);
+        }
 
         var unpatched = new HookSet();
         unpatched.StartAt(1, entering.Values);

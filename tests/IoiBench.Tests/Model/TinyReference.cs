@@ -24,7 +24,7 @@ internal sealed class TinyReference
             foreach (var patch in document.RootElement.GetProperty("patches").EnumerateObject())
             {
                 var p = patch.Value;
-                var point = Enum.Parse<HookPoint>(p.GetProperty("hook").GetString()!, ignoreCase: true);
+                var point = HookPoints.FromSiteName(p.GetProperty("hook").GetString()!)!.Value;
                 Patches[patch.Name] = (new HeadHook(point, p.GetProperty("layer").GetInt32(), p.GetProperty("head").GetInt32()), p.GetProperty("position").GetInt32());
             }
         }

@@ -20,6 +20,34 @@ public class WeightProcessingTests
         return result;
     }
 
+    /// <summary>
+    /// TransformerLens's default basis, checked against its definition computed by the PyTorch reference: the residual
+    /// stream is the raw one centred over d_model (every write to it is centred, and LayerNorm ignores the mean), and z
+    /// is the raw z less the value bias (folded into b_O); no refactor, so each head's coordinates are the checkpoint's.
+    /// </summary>
+    [Fact]
+    public void TheTransformerLensBasisHasItsCentredResidualStreamAndBiasFreeZ()
+    {
+        var reference = TinyReference.Instance.Value;
+        var model = ModelDirectory.Load(TestPaths.TinyModel, ModelBasis.TransformerLens).Model;
+        Assert.Equal(ModelBasis.TransformerLens, model.Weights.Basis);
+        var cfg = model.Config;
+        int batch = reference.Tokens.Batch, seqLen = reference.Tokens.SeqLen, d = cfg.DModel;
+        var hooks = new HookSet();
+        var captures = new Dictionary<(HookPoint, int, int), ActivationCapture>();
+        foreach (var point in new[] { HookPoint.ResidPre, HookPoint.Z })
+            for (int l = 0; l < cfg.NLayer; l++)
+                for (int pos = 0; pos < seqLen; pos++)
+                    captures[(point, l, pos)] = hooks.Capture(new HeadHook(point, l, HeadHook.AllHeads), Enumerable.Repeat(pos, batch).ToArray());
+        model.Forward(reference.Tokens, Enumerable.Repeat(seqLen - 1, batch).ToArray(), hooks);
+        foreach (var ((point, l, pos), capture) in captures)
+        {
+            var expected = reference.Tensors[$"tl.{point.SiteName()}.{l}"];
+            for (int b = 0; b < batch; b++)
+                Approx.Equal(expected.Span.Slice((b * seqLen + pos) * d, d), capture.Row(b), 2e-5f, $"{point.SiteName()}@{l} prompt {b} position {pos}");
+        }
+    }
+
     [Fact]
     public void NextTokenLogProbabilitiesAreUnchanged()
     {

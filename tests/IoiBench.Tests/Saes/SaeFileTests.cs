@@ -70,6 +70,22 @@ public class SaeFileTests
         Assert.Equal("standard", cfg["architecture"]!.GetValue<string>());
         Assert.Equal("blocks.2.attn.hook_z", cfg["hook_name"]!.GetValue<string>());
         Assert.Equal(3, cfg["hook_head_index"]!.GetValue<int>());
+        // SAELens 6 reads the hook from metadata, and these fields as its SAEConfig defines them.
+        Assert.Equal("blocks.2.attn.hook_z", cfg["metadata"]!["hook_name"]!.GetValue<string>());
+        Assert.Equal(3, cfg["metadata"]!["hook_head_index"]!.GetValue<int>());
+        Assert.Equal("none", cfg["reshape_activations"]!.GetValue<string>());
+        Assert.Equal("none", cfg["normalize_activations"]!.GetValue<string>());
+        Assert.True(cfg["apply_b_dec_to_input"]!.GetValue<bool>());
+        Assert.Equal("float32", cfg["dtype"]!.GetValue<string>());
+
+        // Top-k: SAELens's top-level k and rescale_acts_by_decoder_norm; a whole layer's z: hook_z, no head.
+        SaeFile.Save(dir.File("topk"), Make("topk"), Metadata with { HookHead = -1, Node = "z@2@end" });
+        var topk = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.File("topk"), SaeFile.ConfigFile)))!;
+        Assert.Equal("topk", topk["architecture"]!.GetValue<string>());
+        Assert.True(topk["k"]!.GetValue<int>() > 0);
+        Assert.False(topk["rescale_acts_by_decoder_norm"]!.GetValue<bool>());
+        Assert.Equal("hook_z", topk["reshape_activations"]!.GetValue<string>());
+        Assert.Null(topk["metadata"]!["hook_head_index"]);
     }
 
     [Fact]

@@ -52,17 +52,25 @@ extern "C" __global__ void gelu_new(float* x, long long total)
     x[i] = 0.5f * v + t * (0.5f * v);
 }
 
-// A head hook's d_head values at one position per prompt: buffer[(b * seq_len + positions[b]) * stride + column + c]
-// is written from values[b * d_head + c] (write = 1: a patch) or read into it (write = 0: a capture).
-extern "C" __global__ void head_values(float* buffer, const int* positions, float* values, int write, int seq_len, int stride, int column,
-                                       int d_head, int batch)
+// A hook's `width` values at one position per prompt (a head's q/k/v/z slice, a layer's heads, or a residual-stream
+// vector): buffer[(b * seq_len + positions[b]) * stride + column + c] is written from values[b * width + c] (write = 1:
+// a patch) or read into it (write = 0: a capture).
+extern "C" __global__ void hook_values(float* buffer, const int* positions, float* values, int write, int seq_len, int stride, int column,
+                                       int width, int batch)
 {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= batch * d_head) return;
-    int b = i / d_head, c = i % d_head;
+    if (i >= batch * width) return;
+    int b = i / width, c = i % width;
     float* at = buffer + ((long long)b * seq_len + positions[b]) * stride + column + c;
     if (write) *at = values[i];
     else values[i] = *at;
+}
+
+// residual[i] += output[i]: a sublayer's output, formed apart so that hooks could read or overwrite it, joins the stream.
+extern "C" __global__ void add_to_residual(float* residual, const float* output, long long total)
+{
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i < total) residual[i] += output[i];
 }
 
 // Causal softmax attention patterns: pattern[b, h, i, j] = softmax_j<=i(q_i . k_j * scale), 0 for j > i. One warp per

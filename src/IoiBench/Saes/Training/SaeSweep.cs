@@ -9,6 +9,7 @@ using IoiBench.Activations;
 using IoiBench.Dictionaries;
 using IoiBench.Cuda;
 using IoiBench.IO;
+using IoiBench.Model;
 using IoiBench.Numerics;
 using IoiBench.Sites;
 
@@ -59,8 +60,13 @@ public static class SaeSweep
     /// <summary>The directory name of a spec's SAE trained with <paramref name="seed"/>: the first seed's keeps the spec's name.</summary>
     public static string SaeName(TrainingPreset preset, SaeSpec spec, ulong seed) => seed == preset.Seeds[0] ? spec.Name : $"{spec.Name}-seed{seed}";
 
+    /// <summary>
+    /// Trains (or finds already trained) every SAE of the preset; <paramref name="basis"/>, when given, is recorded in
+    /// each SAE's file as the basis its activations were read in.
+    /// </summary>
     public static List<Result> Run(TrainingPreset preset, SiteActivations train, SiteActivations test, string outputDirectory, string modelName,
-        IProgress<ProgressUpdate>? progress = null, int? workers = null, ComputeDevice device = ComputeDevice.Cpu, SweepTimings? timings = null)
+        IProgress<ProgressUpdate>? progress = null, int? workers = null, ComputeDevice device = ComputeDevice.Cpu, SweepTimings? timings = null,
+        Model.ModelBasis? basis = null)
     {
         timings ??= new SweepTimings();
         var gpu = device == ComputeDevice.Cuda ? CudaDevice.Open() : null;   // before any work: a missing GPU fails fast
@@ -93,19 +99,20 @@ public static class SaeSweep
             }
         }
 
-        if (gpu is not null) TrainOnGpu(gpu, preset, jobs, modelName, Report, results, workers, timings);
+        if (gpu is not null) TrainOnGpu(gpu, preset, jobs, modelName, basis, Report, results, workers, timings);
         else
         {
             timings.Training.Start();
-            ParallelJobs.For(jobs.Count, j => results[j] = TrainOnCpu(preset, jobs[j], modelName, ComputeDevice.Cpu, Report), workers);
+            ParallelJobs.For(jobs.Count, j => results[j] = TrainOnCpu(preset, jobs[j], modelName, ComputeDevice.Cpu, basis, Report), workers);
             timings.Training.Stop();
         }
         return [.. results];
     }
 
-    private static Result TrainOnCpu(TrainingPreset preset, Job job, string modelName, ComputeDevice device, Action<long, long, bool> report)
+    private static Result TrainOnCpu(TrainingPreset preset, Job job, string modelName, ComputeDevice device, Model.ModelBasis? basis,
+        Action<long, long, bool> report)
     {
-        var started = Start(preset, job, modelName, device, report);
+        var started = Start(preset, job, modelName, device, basis, report);
         if (started.Finished is { } finished) return finished;
         var pending = started.Pending!;
         while (!pending.Run.Finished && pending.Run.DivergedAt is null)
@@ -121,11 +128,12 @@ public static class SaeSweep
     /// Trains the unfinished SAEs in groups that share a variant, options and progress, each group in lockstep on the
     /// GPU (<see cref="BatchedSaeTrainer"/>); checkpoints, resumable states and the final files are the CPU path's.
     /// </summary>
-    private static void TrainOnGpu(CudaDevice device, TrainingPreset preset, List<Job> jobs, string modelName, Action<long, long, bool> report, Result[] results, int? workers,
+    private static void TrainOnGpu(CudaDevice device, TrainingPreset preset, List<Job> jobs, string modelName, Model.ModelBasis? basis,
+        Action<long, long, bool> report, Result[] results, int? workers,
         SweepTimings timings)
     {
         var started = new Started[jobs.Count];
-        ParallelJobs.For(jobs.Count, j => started[j] = Start(preset, jobs[j], modelName, ComputeDevice.Cuda, report), workers);
+        ParallelJobs.For(jobs.Count, j => started[j] = Start(preset, jobs[j], modelName, ComputeDevice.Cuda, basis, report), workers);
         var pending = new List<(int Index, PendingJob Job)>();
         for (int j = 0; j < jobs.Count; j++)
         {
@@ -172,7 +180,8 @@ public static class SaeSweep
     private sealed record Started(Result? Finished, PendingJob? Pending);
 
     /// <summary>Loads a finished SAE, or sets up its training run, restored from its saved state when there is one.</summary>
-    private static Started Start(TrainingPreset preset, Job job, string modelName, ComputeDevice device, Action<long, long, bool> report)
+    private static Started Start(TrainingPreset preset, Job job, string modelName, ComputeDevice device, Model.ModelBasis? basis,
+        Action<long, long, bool> report)
     {
         var (data, spec) = (job.Data, job.Spec);
         // The first seed's SAEs draw exactly as a one-seed preset's; another seed changes every stream.
@@ -180,8 +189,8 @@ public static class SaeSweep
         var options = preset.Options with { Seed = job.Seed + (ulong)data.Index };
         string fingerprint = Fingerprint(preset, spec, job.Seed, stream, data);
         var metadata = new SaeFile.Metadata(modelName, data.Node.ToString(), data.Node.Layer, data.Node.Head,
-            $"blocks.{data.Node.Layer}.attn.hook_{data.Node.Hook.ToString().ToLowerInvariant()}", data.Scale)
-            { TrainingFingerprint = fingerprint, TrainingDevice = device.Name() };
+            data.Node.Hook.TransformerLensName(data.Node.Layer), data.Scale)
+            { TrainingFingerprint = fingerprint, TrainingDevice = device.Name(), Basis = basis?.Name() };
 
         if (ReadDiverged(job.Directory) is { } diverged)
         {

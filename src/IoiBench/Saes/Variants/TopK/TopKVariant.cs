@@ -43,6 +43,8 @@ public sealed class TopKVariant : SaeVariant
         var t = (TopKSae)sae;
         cfg["activation_fn_str"] = "topk";
         cfg["activation_fn_kwargs"] = new JsonObject { ["k"] = t.K };
+        cfg["k"] = t.K;   // SAELens 6's field
+        cfg["rescale_acts_by_decoder_norm"] = false;
         ioibench["relu"] = t.Relu;
         ioibench["encoder_bias"] = t.EncoderBias;
         ioibench["normalize_decoder"] = t.NormaliseDecoder;
@@ -50,8 +52,17 @@ public sealed class TopKVariant : SaeVariant
         ioibench["aux_k_coefficient"] = t.AuxKCoefficient;
     }
 
+    /// <summary>SAELens's top-k always has b_enc: without one, the file holds zeros.</summary>
+    public override IReadOnlyDictionary<string, Tensor> FileTensors(SparseAutoencoder sae)
+    {
+        var tensors = base.FileTensors(sae).ToDictionary(p => p.Key, p => p.Value);
+        tensors.TryAdd("b_enc", new Tensor(sae.DSae));
+        return tensors;
+    }
+
     public override SparseAutoencoder FromConfig(ConfigReader cfg, int dIn, int dSae) =>
-        new TopKSae(dIn, dSae, cfg.PositiveInteger(cfg.Json["activation_fn_kwargs"]?["k"], "activation_fn_kwargs.k"), new DeterministicRandom(0),
+        new TopKSae(dIn, dSae, cfg.Json["k"] is { } k ? cfg.PositiveInteger(k, "k")
+                : cfg.PositiveInteger(cfg.Json["activation_fn_kwargs"]?["k"], "activation_fn_kwargs.k"), new DeterministicRandom(0),
             cfg.Option("relu", true), cfg.Option("encoder_bias", true))
         {
             NormaliseDecoder = cfg.Option("normalize_decoder", true), AuxK = cfg.Option("aux_k", 0), AuxKCoefficient = cfg.Option("aux_k_coefficient", 1f / 32),

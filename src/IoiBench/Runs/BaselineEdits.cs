@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using System.Text;
+using IoiBench.Activations;
+using IoiBench.Edits;
+using IoiBench.Numerics;
+using IoiBench.Prompts;
+using IoiBench.Sites;
+
+namespace IoiBench.Runs;
+
+/// <summary>One way of editing a cross-section: the edited activations of each node and the weight removed per prompt.</summary>
+public sealed record CrossSectionEdit(IReadOnlyDictionary<SiteNode, Tensor> Edited, double[] WeightRemoved);
+
+/// <summary>
+/// The subspace baselines of a cross-section (docs/edits.md, "Baselines"): at every node an interchange
+/// x' = x + P(x_cf − x) in an n-dimensional subspace (<see cref="SubspaceEdit"/>) chosen without the test prompts —
+/// DiffMean (u[v_cf] − u[v] of the supervised dictionary, one direction per prompt), PCA of the clean train
+/// activations, PCA of the train counterfactual differences x_cf − x, the directions of a logistic-regression probe
+/// for the attribute, and random subspaces (several seeded draws, averaged). Weight removed is the subspace's share of
+/// the centred clean activation, averaged over the nodes.
+/// </summary>
+public sealed class BaselineEdits(SaeSelector selector, IoiDataset dataset, SiteActivations train, SiteActivations test, EditOptions options)
+{
+    /// <summary>Each baseline's name and its edits (one, or one per random draw).</summary>
+    public IEnumerable<(string Method, IReadOnlyList<CrossSectionEdit> Draws)> Run(CrossSection section)
+    {
+        var attribute = section.Attribute;
+        var cfVariant = PromptVariants.Of(attribute);
+        int n = options.BaselineDimensions;
+        int fitted = Math.Min(options.BaselineTrain, train.Prompts);
+        var trainValues = dataset.Train.Take(fitted).Select(e => e.Clean.Prompt.ValueOf(attribute)).ToList();
+        var classes = trainValues.Distinct().Order(StringComparer.Ordinal).Select((v, i) => (v, i)).ToDictionary(x => x.v, x => x.i);
+
+        yield return ("diffmean", [DiffMean(section)]);
+        yield return ("pca", [Fixed(section, node => BaselineDirections.Principal(First(train.Get(node, PromptVariant.Clean), fitted), n, centre: true))]);
+        yield return ("pca-diff", [Fixed(section, node =>
+            BaselineDirections.Principal(Difference(First(train.Get(node, cfVariant), fitted), First(train.Get(node, PromptVariant.Clean), fitted)), n,
+                centre: false))]);
+        yield return ("probe", [Fixed(section, node => BaselineDirections.Probe(First(train.Get(node, PromptVariant.Clean), fitted),
+            [.. trainValues.Select(v => classes[v])], classes.Count, n))]);
+        yield return ("random", [.. Enumerable.Range(0, options.RandomDraws).Select(draw =>
+            Fixed(section, node => BaselineDirections.Random(test.Get(node, PromptVariant.Clean).Shape[1], n,
+                new DeterministicRandom(options.Seed, RandomStream(node, draw)))))]);
+    }
+
+    /// <summary>One subspace per node, the same for every prompt.</summary>
+    private CrossSectionEdit Fixed(CrossSection section, Func<SiteNode, Tensor> directionsOf)
+    {
+        var cfVariant = PromptVariants.Of(section.Attribute);
+        var edited = new Dictionary<SiteNode, Tensor>();
+        var weight = new double[test.Prompts];
+        foreach (var node in section.Nodes)
+        {
+            var directions = directionsOf(node);
+            var (clean, counterfactual) = (test.Get(node, PromptVariant.Clean), test.Get(node, cfVariant));
+            var mean = selector.Dictionary(node).Mean;
+            var result = new Tensor(test.Prompts, clean.Shape[1]);
+            for (int p = 0; p < test.Prompts; p++)
+            {
+                SubspaceEdit.Interchange(clean.Row(p), counterfactual.Row(p), directions, result.Row(p));
+                weight[p] += SubspaceEdit.WeightRemoved(clean.Row(p), mean, directions) / section.Nodes.Count;
+            }
+            edited[node] = result;
+        }
+        return new CrossSectionEdit(edited, weight);
+    }
+
+    /// <summary>DiffMean: per prompt, the direction between its own value's code and its counterfactual value's.</summary>
+    private CrossSectionEdit DiffMean(CrossSection section)
+    {
+        var attribute = section.Attribute;
+        var cfVariant = PromptVariants.Of(attribute);
+        var edited = new Dictionary<SiteNode, Tensor>();
+        var weight = new double[test.Prompts];
+        foreach (var node in section.Nodes)
+        {
+            var dictionary = selector.Dictionary(node);
+            var (clean, counterfactual) = (test.Get(node, PromptVariant.Clean), test.Get(node, cfVariant));
+            var result = new Tensor(test.Prompts, clean.Shape[1]);
+            for (int p = 0; p < test.Prompts; p++)
+            {
+                var example = dataset.Test[p];
+                var direction = BaselineDirections.DiffMean(dictionary, attribute, example.Clean.Prompt.ValueOf(attribute),
+                    example.Counterfactual(attribute).Prompt.ValueOf(attribute));
+                SubspaceEdit.Interchange(clean.Row(p), counterfactual.Row(p), direction, result.Row(p));
+                weight[p] += SubspaceEdit.WeightRemoved(clean.Row(p), dictionary.Mean, direction) / section.Nodes.Count;
+            }
+            edited[node] = result;
+        }
+        return new CrossSectionEdit(edited, weight);
+    }
+
+    private static Tensor First(Tensor rows, int count) => rows.Shape[0] == count ? rows : rows.Slice(0, count);
+
+    private static Tensor Difference(Tensor a, Tensor b)
+    {
+        var difference = a.Clone();
+        System.Numerics.Tensors.TensorPrimitives.Subtract(difference.Span, b.Span, difference.Span);
+        return difference;
+    }
+
+    /// <summary>A random stream per node and draw, from the node's name: the same node gets the same subspaces in every cross-section.</summary>
+    private static ulong RandomStream(SiteNode node, int draw) =>
+        BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{node}#{draw}")), 0);
+}
