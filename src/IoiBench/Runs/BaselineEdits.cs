@@ -8,7 +8,7 @@ using IoiBench.Sites;
 
 namespace IoiBench.Runs;
 
-/// <summary>One way of editing a cross-section: the edited activations of each node and the weight removed per prompt.</summary>
+/// <summary>One edit of a cross-section: the edited activations of each node and the weight removed per prompt.</summary>
 public sealed record CrossSectionEdit(IReadOnlyDictionary<SiteNode, Tensor> Edited, double[] WeightRemoved);
 
 /// <summary>
@@ -19,7 +19,8 @@ public sealed record CrossSectionEdit(IReadOnlyDictionary<SiteNode, Tensor> Edit
 /// for the attribute, and random subspaces (several seeded draws, averaged). Weight removed is the subspace's share of
 /// the centred clean activation, averaged over the nodes.
 /// </summary>
-public sealed class BaselineEdits(SaeSelector selector, IoiDataset dataset, SiteActivations train, SiteActivations test, EditOptions options)
+public sealed class BaselineEdits(SaeSelector selector, IoiDataset dataset, SiteActivations train, SiteActivations test,
+    EditOptions options)
 {
     /// <summary>Each baseline's name and its edits (one, or one per random draw).</summary>
     public IEnumerable<(string Method, IReadOnlyList<CrossSectionEdit> Draws)> Run(CrossSection section)
@@ -28,19 +29,26 @@ public sealed class BaselineEdits(SaeSelector selector, IoiDataset dataset, Site
         var cfVariant = PromptVariants.Of(attribute);
         int n = options.BaselineDimensions;
         int fitted = Math.Min(options.BaselineTrain, train.Prompts);
-        var trainValues = dataset.Train.Take(fitted).Select(e => e.Clean.Prompt.ValueOf(attribute)).ToList();
-        var classes = trainValues.Distinct().Order(StringComparer.Ordinal).Select((v, i) => (v, i)).ToDictionary(x => x.v, x => x.i);
+        Tensor Train(SiteNode node, PromptVariant variant) => train.Get(node, variant).Slice(0, fitted);
+        var values = dataset.Train.Take(fitted).Select(e => e.Clean.Prompt.ValueOf(attribute)).ToList();
+        var classOf = values.Distinct().Order(StringComparer.Ordinal).Select((v, i) => (v, i))
+            .ToDictionary(x => x.v, x => x.i);
+        int[] labels = [.. values.Select(v => classOf[v])];
+
+        Tensor Pca(SiteNode node) => BaselineDirections.Principal(Train(node, PromptVariant.Clean), n, centre: true);
+        Tensor PcaOfDifferences(SiteNode node) =>
+            BaselineDirections.Principal(Difference(Train(node, cfVariant), Train(node, PromptVariant.Clean)), n,
+                centre: false);
+        Tensor Probe(SiteNode node) => BaselineDirections.Probe(Train(node, PromptVariant.Clean), labels, classOf.Count, n);
+        Func<SiteNode, Tensor> Random(int draw) => node =>
+            BaselineDirections.Random(test.Get(node, PromptVariant.Clean).Shape[1], n,
+                new DeterministicRandom(options.Seed, RandomStream(node, draw)));
 
         yield return ("diffmean", [DiffMean(section)]);
-        yield return ("pca", [Fixed(section, node => BaselineDirections.Principal(First(train.Get(node, PromptVariant.Clean), fitted), n, centre: true))]);
-        yield return ("pca-diff", [Fixed(section, node =>
-            BaselineDirections.Principal(Difference(First(train.Get(node, cfVariant), fitted), First(train.Get(node, PromptVariant.Clean), fitted)), n,
-                centre: false))]);
-        yield return ("probe", [Fixed(section, node => BaselineDirections.Probe(First(train.Get(node, PromptVariant.Clean), fitted),
-            [.. trainValues.Select(v => classes[v])], classes.Count, n))]);
-        yield return ("random", [.. Enumerable.Range(0, options.RandomDraws).Select(draw =>
-            Fixed(section, node => BaselineDirections.Random(test.Get(node, PromptVariant.Clean).Shape[1], n,
-                new DeterministicRandom(options.Seed, RandomStream(node, draw)))))]);
+        yield return ("pca", [Fixed(section, Pca)]);
+        yield return ("pca-diff", [Fixed(section, PcaOfDifferences)]);
+        yield return ("probe", [Fixed(section, Probe)]);
+        yield return ("random", [.. Enumerable.Range(0, options.RandomDraws).Select(draw => Fixed(section, Random(draw)))]);
     }
 
     /// <summary>One subspace per node, the same for every prompt.</summary>
@@ -90,8 +98,6 @@ public sealed class BaselineEdits(SaeSelector selector, IoiDataset dataset, Site
         return new CrossSectionEdit(edited, weight);
     }
 
-    private static Tensor First(Tensor rows, int count) => rows.Shape[0] == count ? rows : rows.Slice(0, count);
-
     private static Tensor Difference(Tensor a, Tensor b)
     {
         var difference = a.Clone();
@@ -99,7 +105,7 @@ public sealed class BaselineEdits(SaeSelector selector, IoiDataset dataset, Site
         return difference;
     }
 
-    /// <summary>A random stream per node and draw, from the node's name: the same node gets the same subspaces in every cross-section.</summary>
+    /// <summary>A random stream per node and draw, from the node's name: a node's subspaces are the same in every cross-section.</summary>
     private static ulong RandomStream(SiteNode node, int draw) =>
         BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{node}#{draw}")), 0);
 }

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using IoiBench.Model;
 using IoiBench.Sites;
@@ -47,9 +46,8 @@ public static class SaeImport
         var bases = new Dictionary<ModelBasis, string>();
         foreach (string folder in roots.SelectMany(FoldersUnder))
         {
-            string cfgPath = Path.Combine(folder, SaeFile.ConfigFile);
-            var cfg = ReadConfig(cfgPath);
-            var basis = cfg["ioibench"] is JsonObject own ? RecordedBasis(cfgPath, own)
+            var cfg = SaeFile.ReadConfig(folder);
+            var basis = cfg["ioibench"] is JsonObject own ? RecordedBasis(Path.Combine(folder, SaeFile.ConfigFile), own)
                 : File.Exists(Path.Combine(folder, SparsifyFormat.WeightsFile)) ? ModelBasis.Raw
                 : ModelBasis.TransformerLens;
             bases.TryAdd(basis, folder);
@@ -68,25 +66,11 @@ public static class SaeImport
                                                $"{string.Join(", ", Enum.GetValues<ModelBasis>().Select(b => b.Name()))}.");
     }
 
-    private static JsonObject ReadConfig(string cfgPath)
-    {
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(cfgPath)) as JsonObject
-                ?? throw new InvalidInputException($"{cfgPath}: expected a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException($"{cfgPath}: not valid JSON ({e.Message}).", e);
-        }
-    }
-
     /// <summary>One SAE folder, in whichever format its files are.</summary>
     public static ImportedSae Read(string directory)
     {
         string name = Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar));
-        string cfgPath = Path.Combine(directory, SaeFile.ConfigFile);
-        var cfg = ReadConfig(cfgPath);
+        var cfg = SaeFile.ReadConfig(directory);
         if (cfg["ioibench"] is JsonObject) return ReadOwn(directory, name);
         if (File.Exists(Path.Combine(directory, SaeLensFormat.WeightsFile)))
             return SaeLensFormat.Read(directory, name, cfg, Hash(directory));
