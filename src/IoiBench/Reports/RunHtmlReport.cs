@@ -18,10 +18,14 @@ public static class RunHtmlReport
     private static readonly string[] Palette =
         ["#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"];
 
+    /// <summary>The subspace baselines' colours (matplotlib's tab20b darks), apart from the variants'.</summary>
+    private static readonly string[] BaselinePalette = ["#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173"];
+
     private static string Colour(string key) => key switch
     {
         "supervised" => "#111111",
         "none" => "#aaaaaa",
+        _ when BaselineEdits.Methods.ToList().IndexOf(key) is var b and >= 0 => BaselinePalette[b % BaselinePalette.Length],
         _ when SaeVariants.All.ToList().FindIndex(v => v.Name == key) is var i and >= 0 => Palette[i % Palette.Length],
         _ => Palette[(SaeVariants.All.Count + (int)(Fnv(key) % 4)) % Palette.Length],
     };
@@ -78,17 +82,20 @@ public static class RunHtmlReport
         var sections = results.Select(r => r.CrossSection).Distinct().ToList();
         var shapes = sections.Select((s, i) => (results.First(r => r.CrossSection == s).Label, i)).ToList();
         html.AppendLine("<h2>Edit accuracy against weight removed</h2><p class=\"note\">Each point is one method on one cross-section; " +
-                        "the ideal is high accuracy with weight removed close to the supervised features'. Hover a point for its values.</p><div class=\"plots\">");
+                        "the ideal is high accuracy with weight removed close to the supervised features'. The subspace baselines " +
+                        "(DiffMean, PCA, probe and random directions) are in both. Hover a point for its values.</p><div class=\"plots\">");
         foreach (var (method, title) in new[] { ("agnostic", "Interpretation-agnostic (greedy, n = 2)"), ("aware", "Interpretation-aware (F1, 1 + 1)") })
         {
-            var points = results.Where(r => r.Method == method || r.Method == "supervised" || r.Method == "none").Select(r =>
+            bool Shown(EditResult r) => r.Method == method || r.Method == "supervised" || r.Method == "none" || BaselineEdits.Methods.Contains(r.Method);
+            var points = results.Where(Shown).Select(r =>
             {
                 string key = r.Method == method ? r.Variant : r.Method;
                 return new ScatterPoint(r.EditAccuracy.Mean, double.IsNaN(r.WeightRemoved.Mean) ? 0 : r.WeightRemoved.Mean, Colour(key), sections.IndexOf(r.CrossSection),
                     $"{r.Label}, {key}: accuracy {r.EditAccuracy}, weight removed {r.WeightRemoved}",
                     r.EditAccuracy.Lower, r.EditAccuracy.Upper, r.WeightRemoved.Lower, r.WeightRemoved.Upper);
             }).ToList();
-            var legend = results.Where(r => r.Method == method).Select(r => r.Variant).Distinct().Concat(["supervised", "none"]).Select(k => (k, Colour(k))).ToList();
+            var legend = results.Where(r => r.Method == method).Select(r => r.Variant).Distinct()
+                .Concat(["supervised", "none", .. BaselineEdits.Methods.Where(m => results.Any(r => r.Method == m))]).Select(k => (k, Colour(k))).ToList();
             html.AppendLine(ScatterPlot.Render(title, "edit accuracy", "weight removed", points, legend, shapes, (0, 1), (0, 1)));
         }
         html.AppendLine("</div>");

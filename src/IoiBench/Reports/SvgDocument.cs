@@ -38,14 +38,19 @@ public sealed class SvgDocument(double width, double height)
         [0, -1.3, 1.3, 0, 0, 1.3, -1.3, 0],                                                        // diamond
         [0, 1.2, 1.1, -0.9, -1.1, -0.9],                                                           // inverted triangle
         [-1, -0.4, -0.4, -0.4, -0.4, -1, 0.4, -1, 0.4, -0.4, 1, -0.4, 1, 0.4, 0.4, 0.4, 0.4, 1, -0.4, 1, -0.4, 0.4, -1, 0.4], // cross
+        [0, -1.3, 0.38, -0.42, 1.24, -0.4, 0.56, 0.18, 0.76, 1.05, 0, 0.55, -0.76, 1.05, -0.56, 0.18, -1.24, -0.4, -0.38, -0.42], // star
+        [-1.2, 0, 0.9, -1.1, 0.9, 1.1],                                                            // left-pointing triangle
     ];
 
-    /// <summary>A marker of one of six shapes (0 circle, 1 square, 2 triangle, 3 diamond, 4 inverted triangle, 5 cross).</summary>
+    /// <summary>
+    /// A marker of one of eight shapes (0 circle, 1 square, 2 triangle, 3 diamond, 4 inverted triangle, 5 cross, 6 star,
+    /// 7 left-pointing triangle).
+    /// </summary>
     public SvgDocument Marker(double x, double y, int shape, string fill, double size = 5, string? title = null)
     {
         string style = $"fill=\"{fill}\" fill-opacity=\"0.85\" stroke=\"#222\" stroke-width=\"0.6\"";
         string tooltip = title is null ? "" : $"<title>{SecurityElement.Escape(title)}</title>";
-        shape %= 6;
+        shape %= 2 + Polygons.Length;
         if (shape == 0)
             _body.AppendLine($"<circle cx=\"{F(x)}\" cy=\"{F(y)}\" r=\"{F(size)}\" {style}>{tooltip}</circle>");
         else if (shape == 1)

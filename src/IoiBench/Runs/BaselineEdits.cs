@@ -22,7 +22,10 @@ public sealed record CrossSectionEdit(IReadOnlyDictionary<SiteNode, Tensor> Edit
 public sealed class BaselineEdits(SaeSelector selector, IoiDataset dataset, SiteActivations train, SiteActivations test,
     EditOptions options)
 {
-    /// <summary>Each baseline's name and its edits (one, or one per random draw).</summary>
+    /// <summary>The baselines' method names, in the order <see cref="Run"/> yields them.</summary>
+    public static readonly IReadOnlyList<string> Methods = ["diffmean", "pca", "pca-diff", "probe", "random"];
+
+    /// <summary>Each baseline's name (<see cref="Methods"/>) and its edits (one, or one per random draw).</summary>
     public IEnumerable<(string Method, IReadOnlyList<CrossSectionEdit> Draws)> Run(CrossSection section)
     {
         var attribute = section.Attribute;
@@ -44,11 +47,11 @@ public sealed class BaselineEdits(SaeSelector selector, IoiDataset dataset, Site
             BaselineDirections.Random(test.Get(node, PromptVariant.Clean).Shape[1], n,
                 new DeterministicRandom(options.Seed, RandomStream(node, draw)));
 
-        yield return ("diffmean", [DiffMean(section)]);
-        yield return ("pca", [Fixed(section, Pca)]);
-        yield return ("pca-diff", [Fixed(section, PcaOfDifferences)]);
-        yield return ("probe", [Fixed(section, Probe)]);
-        yield return ("random", [.. Enumerable.Range(0, options.RandomDraws).Select(draw => Fixed(section, Random(draw)))]);
+        yield return (Methods[0], [DiffMean(section)]);
+        yield return (Methods[1], [Fixed(section, Pca)]);
+        yield return (Methods[2], [Fixed(section, PcaOfDifferences)]);
+        yield return (Methods[3], [Fixed(section, Probe)]);
+        yield return (Methods[4], [.. Enumerable.Range(0, options.RandomDraws).Select(draw => Fixed(section, Random(draw)))]);
     }
 
     /// <summary>One subspace per node, the same for every prompt.</summary>
