@@ -7,10 +7,11 @@ using IoiBench.Saes;
 namespace IoiBench.Reports;
 
 /// <summary>
-/// The self-contained <c>report.html</c> of a run: provenance; edit accuracy against weight removed for the
-/// interpretation-agnostic and -aware edits (as in the reference's figures); the leaderboard tables; error pathology;
-/// sparse probing across every node; feature recovery per cross-section; L0, LD recovered and explained variance against
-/// the distance edits leave to the counterfactual; and a per-site drill-down. Inline SVG, no scripts.
+/// The self-contained <c>report.html</c> of a run: provenance and links to every section, cross-section and node; edit
+/// accuracy against weight removed for the interpretation-agnostic and -aware edits (as in the reference's figures);
+/// the leaderboard tables, each with a bar chart of edit accuracy per method; error pathology; sparse probing across
+/// every node; feature recovery per cross-section; L0, LD recovered and explained variance against the distance edits
+/// leave to the counterfactual, and per node their rank correlations; and a per-site drill-down. Inline SVG, no scripts.
 /// </summary>
 public static class RunHtmlReport
 {
@@ -46,26 +47,29 @@ public static class RunHtmlReport
                         $"seed {p.Seed}, preset <code>{E(p.Preset)}</code>, SAEs trained on {E(p.SaeTraining)}, SAE selection on {E(p.Selection)}, " +
                         $"IoiBench {E(p.Version)}, finished {p.Finished:u}. Intervals: 95% bootstrap over test prompts. " +
                         "Every metric is defined in docs/metrics.md.</p>");
-        EditPlots(html, run);
-        LeaderboardTables(html, run);
-        SeedSection(html, run);
-        PathologySection(html, run);
-        ProbingSection(html, run);
-        RecoverySection(html, run);
-        SelectionPlots(html, run);
-        DrillDown(html, run);
-        ImportedSection(html, run);
+        var body = new StringBuilder();
+        EditPlots(body, run);
+        LeaderboardTables(body, run);
+        SeedSection(body, run);
+        PathologySection(body, run);
+        ProbingSection(body, run);
+        RecoverySection(body, run);
+        SelectionPlots(body, run);
+        RankCorrelations(body, run);
+        DrillDown(body, run);
+        ImportedSection(body, run);
         if (run.Excluded.Count > 0)
-            html.AppendLine("<h2>Excluded SAEs</h2><ul>" + string.Concat(run.Excluded.Select(x =>
+            body.AppendLine(H2("Excluded SAEs") + "<ul>" + string.Concat(run.Excluded.Select(x =>
                 $"<li>{E(x.Node)}, {E(x.Variant)} {E(x.Sae == "*" ? "(all)" : x.Sae)}: {E(x.Reason)}</li>")) + "</ul>");
-        html.AppendLine("</body></html>");
+        Contents(html, run, body.ToString());
+        html.Append(body).AppendLine("</body></html>");
         return html.ToString();
     }
 
     private static void ImportedSection(StringBuilder html, RunResults run)
     {
         if (run.Imported.Count == 0) return;
-        html.AppendLine("<h2>Imported SAEs</h2><p class=\"note\">SAEs read from folders (ioibench score): each is one candidate at every " +
+        html.AppendLine(H2("Imported SAEs") + "<p class=\"note\">SAEs read from folders (ioibench score): each is one candidate at every " +
                         "node at its hook. The hash is SHA-256 over the folder's file names and contents.</p>");
         html.AppendLine("<table><tr><th>SAE</th><th>format</th><th>hook</th><th>trained in basis</th><th>nodes</th><th>folder</th>" +
                         "<th>files (SHA-256)</th></tr>");
@@ -76,12 +80,32 @@ public static class RunHtmlReport
         html.AppendLine("</table>");
     }
 
+    /// <summary>A section's heading, with the id the contents link to.</summary>
+    private static string H2(string title) => $"<h2 id=\"{Anchor("sec", title)}\">{E(title)}</h2>";
+
+    /// <summary>An HTML id for a cross-section's or a node's section: its name with every other character a dash.</summary>
+    private static string Anchor(string kind, string name) =>
+        kind + "-" + string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-'));
+
+    /// <summary>Links to every section, to each cross-section's leaderboard and to each node's drill-down rows.</summary>
+    private static void Contents(StringBuilder html, RunResults run, string body)
+    {
+        var sections = System.Text.RegularExpressions.Regex.Matches(body, "<h2 id=\"([^\"]+)\">([^<]+)</h2>");
+        html.AppendLine("<p class=\"note\">Sections: " +
+                        string.Join(" · ", sections.Select(m => $"<a href=\"#{m.Groups[1].Value}\">{m.Groups[2].Value}</a>")) + "</p>");
+        html.AppendLine("<p class=\"note\">Cross-sections: " + string.Join(" · ", run.Edits.GroupBy(r => r.CrossSection).Select(g =>
+            $"<a href=\"#{Anchor("cs", g.Key)}\">{E(g.First().Label)}</a> ({A(g.First().Attribute)})")) + "</p>");
+        var nodes = run.Selections.Select(s => s.Node.ToString()).Distinct().Order(StringComparer.Ordinal);
+        html.AppendLine("<p class=\"note\">Nodes: " +
+                        string.Join(" · ", nodes.Select(n => $"<a href=\"#{Anchor("node", n)}\">{E(n)}</a>")) + "</p>");
+    }
+
     private static void EditPlots(StringBuilder html, RunResults run)
     {
         var results = run.Edits;
         var sections = results.Select(r => r.CrossSection).Distinct().ToList();
         var shapes = sections.Select((s, i) => (results.First(r => r.CrossSection == s).Label, i)).ToList();
-        html.AppendLine("<h2>Edit accuracy against weight removed</h2><p class=\"note\">Each point is one method on one cross-section; " +
+        html.AppendLine(H2("Edit accuracy against weight removed") + "<p class=\"note\">Each point is one method on one cross-section; " +
                         "the ideal is high accuracy with weight removed close to the supervised features'. The subspace baselines " +
                         "(DiffMean, PCA, probe and random directions) are in both. Hover a point for its values.</p><div class=\"plots\">");
         foreach (var (method, title) in new[] { ("agnostic", "Interpretation-agnostic (greedy, n = 2)"), ("aware", "Interpretation-aware (F1, 1 + 1)") })
@@ -104,16 +128,36 @@ public static class RunHtmlReport
     private static void LeaderboardTables(StringBuilder html, RunResults run)
     {
         var columns = LeaderboardColumns.For([run], LeaderboardColumns.Default);
-        html.AppendLine("<h2>Leaderboard</h2>");
+        html.AppendLine(H2("Leaderboard"));
         foreach (var section in run.Edits.GroupBy(r => r.CrossSection))
         {
             var first = section.First();
-            html.AppendLine($"<h3>{E(first.Label)} <span class=\"note\">({E(first.CrossSection)}, attribute {A(first.Attribute)})</span></h3>");
+            html.AppendLine($"<h3 id=\"{Anchor("cs", first.CrossSection)}\">{E(first.Label)} <span class=\"note\">({E(first.CrossSection)}, " +
+                            $"attribute {A(first.Attribute)})</span></h3>");
             html.AppendLine("<table><tr><th>method</th><th>variant</th>" + string.Concat(columns.Select(c => $"<th>{E(c.Header)}</th>")) + "</tr>");
             foreach (var r in section.OrderByDescending(r => r.EditAccuracy.Mean))
                 html.AppendLine($"<tr><td>{E(r.Method)}</td><td>{E(r.Variant)}</td>" + string.Concat(columns.Select(c => $"<td>{E(c.Cell(run, r))}</td>")) + "</tr>");
             html.AppendLine("</table>");
+            html.AppendLine(EditAccuracyBars(section.ToList()));
         }
+    }
+
+    /// <summary>
+    /// A cross-section's edit accuracy per method (intervals as whiskers), best first, with no intervention and the
+    /// counterfactual patch as reference levels.
+    /// </summary>
+    private static string EditAccuracyBars(IReadOnlyList<EditResult> rows)
+    {
+        double Level(string method) => rows.FirstOrDefault(r => r.Method == method)?.EditAccuracy.Mean ?? double.NaN;
+        var bars = rows.Where(r => r.Method is not ("none" or "counterfactual patch")).OrderByDescending(r => r.EditAccuracy.Mean)
+            .Select(r =>
+            {
+                string label = r.Variant == "-" ? r.Method : $"{r.Method} {r.Variant}";
+                string colour = Colour(r.Variant == "-" ? r.Method : r.Variant);
+                return new Bar(label, r.EditAccuracy.Mean, r.EditAccuracy.Lower, r.EditAccuracy.Upper, colour, $"{label}: {r.EditAccuracy}");
+            }).ToList();
+        return BarChart.Render($"{rows[0].Label}: edit accuracy", "edit accuracy", bars,
+            [("none", Level("none")), ("counterfactual patch", Level("counterfactual patch"))]);
     }
 
     /// <summary>Each SAE row's edit accuracy per training seed, its spread, and each cross-section's rank stability.</summary>
@@ -122,7 +166,7 @@ public static class RunHtmlReport
         var rows = SeedSpread.Rows(run);
         if (run.Seeds.Count < 2 || rows.Count == 0) return;
         var stability = SeedSpread.Stability(run).ToDictionary(s => s.CrossSection);
-        html.AppendLine($"<h2>Seed spread</h2><p class=\"note\">Every SAE trained with each of the preset's {run.Seeds.Count} seeds, selected and " +
+        html.AppendLine(H2("Seed spread") + $"<p class=\"note\">Every SAE trained with each of the preset's {run.Seeds.Count} seeds, selected and " +
                         "edited anew; the leaderboard's rows are the first seed's. Edit accuracy per seed, its sample standard deviation and the " +
                         "weight removed's; Kendall's τ compares two seeds' rankings of a cross-section's SAE rows, averaged over the pairs of seeds.</p>");
         foreach (var section in rows.GroupBy(r => r.CrossSection))
@@ -141,7 +185,7 @@ public static class RunHtmlReport
     private static void PathologySection(StringBuilder html, RunResults run)
     {
         if (run.Pathology.Count == 0) return;
-        html.AppendLine("<h2>Error pathology</h2><p class=\"note\">Each node (and each cross-section's nodes together) replaced by its reconstruction, " +
+        html.AppendLine(H2("Error pathology") + "<p class=\"note\">Each node (and each cross-section's nodes together) replaced by its reconstruction, " +
                         "and separately by a random point at the same distance from the original (ε-random). KL: KL(clean ‖ patched) of the next-token " +
                         "distribution in nats; |ΔLD|: the absolute change of the logit difference. A ratio above 1 means the reconstruction error moves " +
                         "the model more than random noise of the same size. On the plot, points above the diagonal are pathological.</p><div class=\"plots\">");
@@ -173,7 +217,7 @@ public static class RunHtmlReport
     private static void ProbingSection(StringBuilder html, RunResults run)
     {
         if (run.Probes.Count == 0) return;
-        html.AppendLine("<h2>Sparse probing</h2><p class=\"note\">Test accuracy of logistic-regression probes (fitted on train) that read the attribute from " +
+        html.AppendLine(H2("Sparse probing") + "<p class=\"note\">Test accuracy of logistic-regression probes (fitted on train) that read the attribute from " +
                         "the raw activations, the projections on the supervised features, or the SAE latents; k: the number of features kept, the best " +
                         "by class separation on train. Greener is higher. Hover a cell for the chosen features.</p>");
         var probeColumns = run.Probes.Select(p => (p.Method, p.K)).Distinct().ToList();
@@ -196,7 +240,7 @@ public static class RunHtmlReport
     private static void RecoverySection(StringBuilder html, RunResults run)
     {
         if (run.Recovery.Count == 0) return;
-        html.AppendLine("<h2>Feature recovery</h2><p class=\"note\">Per value of the cross-section's attribute, means over its nodes of each node's selected " +
+        html.AppendLine(H2("Feature recovery") + "<p class=\"note\">Per value of the cross-section's attribute, means over its nodes of each node's selected " +
                         "SAE: the best latent's F1 as a detector of the value (train split), the number of latents with F1 ≥ 0.5 (more than one: the value " +
                         "is split), and the best cosine between a decoder row and the value's supervised feature.</p>");
         foreach (var section in run.Recovery.GroupBy(r => r.CrossSection))
@@ -222,7 +266,7 @@ public static class RunHtmlReport
     private static void SelectionPlots(StringBuilder html, RunResults run)
     {
         var selections = run.Selections;
-        html.AppendLine("<h2>Sparsity and reconstruction against edit quality</h2><p class=\"note\">One point per node, attribute and variant (its selected SAE): " +
+        html.AppendLine(H2("Sparsity and reconstruction against edit quality") + "<p class=\"note\">One point per node, attribute and variant (its selected SAE): " +
                         "mean L2 distance from the agnostic edit to the counterfactual activation on test (lower is better).</p><div class=\"plots\">");
         var variants = selections.Select(s => s.Variant).Distinct().Order(StringComparer.Ordinal).ToList();
         var variantLegend = variants.Select(v => (v, Colour(v))).ToList();
@@ -238,9 +282,36 @@ public static class RunHtmlReport
         html.AppendLine("</div>");
     }
 
+    /// <summary>
+    /// Per node, the mean over attributes and variants of Spearman's ρ between the candidates' distance to the
+    /// counterfactual and their L0, and their |1 − LD recovered|: which of the two tracks edit quality, site by site.
+    /// </summary>
+    private static void RankCorrelations(StringBuilder html, RunResults run)
+    {
+        var nodes = run.Selections.GroupBy(s => s.Node.ToString()).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (Node: g.Key, L0: Mean(g.Select(s => s.SpearmanL0)), Ld: Mean(g.Select(s => s.SpearmanLd))))
+            .Where(n => double.IsFinite(n.L0) || double.IsFinite(n.Ld)).ToList();
+        if (nodes.Count == 0) return;
+        html.AppendLine(H2("Sparsity or loss recovered: which tracks edit quality") + "<p class=\"note\">Per node, over the candidates " +
+                        "(λ or k × checkpoint) of each attribute and variant, Spearman's ρ of the distance the agnostic edits leave to the " +
+                        "counterfactual with L0 and with |1 − LD recovered|, averaged over attributes and variants (undefined ρ left out). " +
+                        "A more negative ρ with L0 says sparser candidates edit better.</p><div class=\"plots\">");
+        Bar Row(string node, double rho, string colour) => new(node, rho, double.NaN, double.NaN, colour, $"{node}: ρ = {N(rho)}");
+        html.AppendLine(BarChart.Render("ρ(distance, L0)", "Spearman's ρ", [.. nodes.Select(n => Row(n.Node, n.L0, Palette[0]))], [], -1, 1));
+        html.AppendLine(BarChart.Render("ρ(distance, |1 − LD recovered|)", "Spearman's ρ", [.. nodes.Select(n => Row(n.Node, n.Ld, Palette[3]))],
+            [], -1, 1));
+        html.AppendLine("</div>");
+    }
+
+    private static double Mean(IEnumerable<double> values)
+    {
+        var finite = values.Where(double.IsFinite).ToList();
+        return finite.Count == 0 ? double.NaN : finite.Average();
+    }
+
     private static void DrillDown(StringBuilder html, RunResults run)
     {
-        html.AppendLine("<h2>Per-site drill-down</h2><p class=\"note\">Per node, attribute and variant: the selected SAE (λ or k, epoch), its test " +
+        html.AppendLine(H2("Per-site drill-down") + "<p class=\"note\">Per node, attribute and variant: the selected SAE (λ or k, epoch), its test " +
                         "explained variance and L0, the distance its agnostic edits leave to the counterfactual (selection split, test), the mean over " +
                         "decoder rows of the best cosine with the attribute's supervised features, the mean over attribute values of the best latent's F1, " +
                         "the logit difference recovered with the node alone replaced by the SAE's reconstruction (1 = perfect, selection split), and, over " +
@@ -248,11 +319,17 @@ public static class RunHtmlReport
         html.AppendLine("<table><tr><th>node</th><th>attribute</th><th>variant</th><th>SAE</th><th>epoch</th><th>EV</th><th>L0</th>" +
                         "<th>distance (selection)</th><th>distance (test)</th><th>cosine to supervised</th><th>best F1</th><th>LD recovered</th>" +
                         "<th>ρ(distance, L0)</th><th>ρ(distance, |1 − LD rec.|)</th><th>candidates</th></tr>");
+        string? previous = null;
         foreach (var s in run.Selections.OrderBy(s => s.Node.ToString(), StringComparer.Ordinal).ThenBy(s => s.Attribute).ThenBy(s => s.Variant, StringComparer.Ordinal))
-            html.AppendLine($"<tr><td>{E(s.Node.ToString())}</td><td>{A(s.Attribute)}</td><td>{E(s.Variant)}</td><td>{E(s.Sae)}</td>" +
+        {
+            string node = s.Node.ToString();
+            string id = node == previous ? "" : $" id=\"{Anchor("node", node)}\"";
+            previous = node;
+            html.AppendLine($"<tr{id}><td>{E(node)}</td><td>{A(s.Attribute)}</td><td>{E(s.Variant)}</td><td>{E(s.Sae)}</td>" +
                             $"<td>{s.Epoch}</td><td>{s.ExplainedVariance:F3}</td><td>{s.L0:F1}</td><td>{s.SelectionDistance:F3}</td><td>{s.TestDistance:F3}</td>" +
                             $"<td>{s.SupervisedCosine:F3}</td><td>{s.BestF1:F3}</td><td>{s.LdRecovered:F3}</td><td>{N(s.SpearmanL0)}</td>" +
                             $"<td>{N(s.SpearmanLd)}</td><td>{s.Candidates}</td></tr>");
+        }
         html.AppendLine("</table>");
     }
 

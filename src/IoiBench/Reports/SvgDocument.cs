@@ -32,6 +32,13 @@ public sealed class SvgDocument(double width, double height)
         return this;
     }
 
+    public SvgDocument DashedLine(double x1, double y1, double x2, double y2, string stroke = "#888", double width = 1.2)
+    {
+        _body.AppendLine($"<line x1=\"{F(x1)}\" y1=\"{F(y1)}\" x2=\"{F(x2)}\" y2=\"{F(y2)}\" stroke=\"{stroke}\" " +
+                         $"stroke-width=\"{F(width)}\" stroke-dasharray=\"4 3\"/>");
+        return this;
+    }
+
     private static readonly double[][] Polygons =
     [
         [0, -1.2, 1.1, 0.9, -1.1, 0.9],                                                            // triangle

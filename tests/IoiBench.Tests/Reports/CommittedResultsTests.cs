@@ -31,6 +31,23 @@ public class CommittedResultsTests
         });
         Assert.Contains(page.Svgs, svg => svg.Title.StartsWith("Interpretation-agnostic"));
         Assert.Contains(page.Svgs, svg => svg.Title.StartsWith("Interpretation-aware"));
+        // One edit-accuracy bar chart per cross-section, and the per-node rank correlations.
+        var run = RunJson.Read(Run);
+        Assert.Equal(run.Edits.Select(e => e.CrossSection).Distinct().Count(), page.Svgs.Count(svg => svg.Title.EndsWith(": edit accuracy")));
+        Assert.Contains(page.Svgs, svg => svg.Title == "ρ(distance, L0)");
         Assert.True(new FileInfo(page.Screenshot).Length > 10_000);
+    }
+
+    [Fact]
+    public void EveryLinkInsideTheReportLeadsToASectionOfIt()
+    {
+        string html = File.ReadAllText(Path.Combine(Run, "report.html"));
+        var ids = System.Text.RegularExpressions.Regex.Matches(html, "id=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        var links = System.Text.RegularExpressions.Regex.Matches(html, "href=\"#([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        var run = RunJson.Read(Run);
+        // Every cross-section and node is linked from the contents.
+        Assert.True(links.Count >= run.Edits.Select(e => e.CrossSection).Distinct().Count() + run.Selections.Select(s => s.Node).Distinct().Count());
+        Assert.All(links, link => Assert.Contains(link, ids));
     }
 }
