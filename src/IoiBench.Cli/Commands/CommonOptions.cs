@@ -41,6 +41,10 @@ internal static class CommonOptions
     /// <summary>The model directory an option names, or the embedded model's.</summary>
     public static string ModelDirectory(ParseResult parse, Option<string?> model) => parse.GetValue(model) ?? Defaults.EmbeddedModel;
 
+    /// <summary>--baseline-dims: the subspace baselines' dimension n.</summary>
+    public static Option<int> BaselineDimensions() => Number("--baseline-dims",
+        "Dimension n of the subspace baselines (PCA, probe and random directions; DiffMean has one)", fallback: 2, minimum: 1);
+
     /// <summary>--basis: the coordinates of q/k/v/z (logits are the same in every basis).</summary>
     public static ChoiceOption<ModelBasis> Basis(ModelBasis? fallback, string note = "") => new("--basis",
         "processed: TransformerLens's processing with the attention refactor, the reference's site basis; raw: the checkpoint's own " +

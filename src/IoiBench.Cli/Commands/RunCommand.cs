@@ -24,9 +24,10 @@ internal static class RunCommand
         var columns = CommonOptions.LeaderboardColumns();
         var pathologyPrompts = CommonOptions.Number("--pathology-prompts", "Test prompts for the error pathology (two forward passes per node and method)",
             fallback: 500, minimum: 1);
+        var baselineDims = CommonOptions.BaselineDimensions();
         var probeTrain = CommonOptions.Number("--probe-train", "Train prompts the probes are fitted on (every test prompt scores them)", fallback: 5000, minimum: 1);
         var command = new Command("run", "Run the benchmark end to end and write runs/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
-            { preset, output, selection, f1Split, columns, pathologyPrompts, probeTrain };
+            { preset, output, selection, f1Split, columns, pathologyPrompts, probeTrain, baselineDims };
         siteOptions.AddTo(command);
         command.SetAction(parse =>
         {
@@ -42,6 +43,7 @@ internal static class RunCommand
                 F1Split = f1Split.Get(parse),
                 PathologyPrompts = parse.GetValue(pathologyPrompts),
                 ProbeTrain = parse.GetValue(probeTrain),
+                BaselineDimensions = parse.GetValue(baselineDims),
                 Columns = CommonOptions.Columns(parse, columns),
             };
             RunResults results;

@@ -33,10 +33,11 @@ internal static class ScoreCommand
             "Test prompts for the error pathology (two forward passes per node and method)", fallback: 500, minimum: 1);
         var probeTrain = CommonOptions.Number("--probe-train",
             "Train prompts the probes are fitted on (every test prompt scores them)", fallback: 5000, minimum: 1);
+        var baselineDims = CommonOptions.BaselineDimensions();
         var format = CommonOptions.Format();
         var command = new Command("score",
             "Score SAEs trained elsewhere on the benchmark and write runs/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
-            { saes, output, columns, pathologyPrompts, probeTrain, format };
+            { saes, output, columns, pathologyPrompts, probeTrain, baselineDims, format };
         siteOptions.AddTo(command);
         command.SetAction(parse =>
         {
@@ -52,6 +53,7 @@ internal static class ScoreCommand
                 Selection = SelectionRule.Oracle,
                 PathologyPrompts = parse.GetValue(pathologyPrompts),
                 ProbeTrain = parse.GetValue(probeTrain),
+                BaselineDimensions = parse.GetValue(baselineDims),
                 Columns = CommonOptions.Columns(parse, columns),
             };
             RunResults results;

@@ -21,6 +21,8 @@ public sealed record BenchmarkOptions(SiteSource Source, string? PresetPath, str
     public F1Split F1Split { get; init; } = F1Split.Train;
     public int PathologyPrompts { get; init; } = 500;
     public int ProbeTrain { get; init; } = 5000;
+    /// <summary>The subspace baselines' dimension (<see cref="EditOptions.BaselineDimensions"/>).</summary>
+    public int BaselineDimensions { get; init; } = 2;
     public IReadOnlyList<LeaderboardColumn> Columns { get; init; } = LeaderboardColumns.Default;
 }
 
@@ -42,7 +44,10 @@ public static class BenchmarkRun
         var imported = SaeImport.Load(options.SaeDirectories);
         if (recipe is null && imported.Count == 0) throw new InvalidInputException("nothing to score: give a preset to train, or SAE folders.");
         var config = Model.Gpt2Config.Load(Path.Combine(options.Source.ModelDirectory, "config.json"));
-        var (placed, unplaced) = SaeImport.Place(imported, SitesFile.Load(options.Source.SitesPath, config).Nodes, config);
+        var nodes = SitesFile.Load(options.Source.SitesPath, config).Nodes;
+        if (nodes.FirstOrDefault(n => n.Width(config) < options.BaselineDimensions) is { } narrow)
+            throw new InvalidInputException($"--baseline-dims {options.BaselineDimensions} is more than node {narrow}'s {narrow.Width(config)} values.");
+        var (placed, unplaced) = SaeImport.Place(imported, nodes, config);
         using var folder = DirectoryLock.Acquire(options.OutputDirectory);
         AtomicFile.RemoveOrphans(options.OutputDirectory);
         using var inputs = SiteInputs.Load(options.Source, progress);
@@ -56,7 +61,8 @@ public static class BenchmarkRun
         IReadOnlyList<ulong> seeds = recipe?.Seeds ?? [0];
         AddImported(candidates, excluded, placed, unplaced, seeds[0], basis);
         ulong seed = inputs.Dataset.Options.Seed;
-        var editOptions = new EditOptions(Selection: options.Selection, Seed: seed, F1Split: options.F1Split);
+        var editOptions = new EditOptions(Selection: options.Selection, Seed: seed, F1Split: options.F1Split)
+            { BaselineDimensions = options.BaselineDimensions };
         var selector = new SaeSelector(inputs.Transformer, inputs.Dataset, inputs.Train, validation, inputs.Test, candidates, editOptions);
         var edited = sites.CrossSections.SelectMany(s => s.Nodes.Select(n => (n, s.Attribute))).ToList();
         selector.SelectAll([.. edited, .. ProbingBenchmark.SelectionPairs(sites.Nodes, sites.CrossSections)], progress, everySeed: edited);

@@ -331,6 +331,38 @@ public static class RunHtmlReport
                             $"<td>{N(s.SpearmanLd)}</td><td>{s.Candidates}</td></tr>");
         }
         html.AppendLine("</table>");
+        CandidatePlots(html, run);
+    }
+
+    /// <summary>
+    /// Per node, every candidate each selection scored: its distance to the counterfactual against its L0 and against
+    /// |1 − LD recovered| (the reference's figure), colour by variant, shape by attribute, the chosen ones as stars.
+    /// </summary>
+    private static void CandidatePlots(StringBuilder html, RunResults run)
+    {
+        var byNode = run.Selections.Where(s => s.CandidateScores.Count > 0).GroupBy(s => s.Node.ToString())
+            .OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        if (byNode.Count == 0) return;
+        const int chosen = 6;   // the star
+        var attributes = run.Selections.Select(s => s.Attribute).Distinct().ToList();
+        var shapes = attributes.Select((a, i) => (A(a), i)).Append(("selected", chosen)).ToList();
+        html.AppendLine("<h3>Candidates per node</h3><p class=\"note\">Every candidate (λ or k × checkpoint) of each attribute's and " +
+                        "variant's selection: the distance its agnostic edits leave to the counterfactual on the selection split, against " +
+                        "its L0 and its |1 − LD recovered|; stars are the selected SAEs. Hover a point for its values.</p>");
+        foreach (var node in byNode)
+        {
+            var variants = node.Select(s => s.Variant).Distinct().ToList();
+            var legend = variants.Select(v => (v, Colour(v))).ToList();
+            List<ScatterPoint> Points(Func<CandidateScore, double> x) => [.. node.SelectMany(s => s.CandidateScores.Select(c =>
+                new ScatterPoint(x(c), c.Distance, Colour(s.Variant), c.Sae == s.Sae && c.Epoch == s.Epoch ? chosen : attributes.IndexOf(s.Attribute),
+                    $"{A(s.Attribute)}, {s.Variant} {c.Sae} epoch {c.Epoch}: distance {c.Distance:F3}, L0 {c.L0:F1}, " +
+                    $"LD recovered {c.LdRecovered:F3}{(c.Sae == s.Sae && c.Epoch == s.Epoch ? " (selected)" : "")}")))];
+            html.AppendLine($"<h4 id=\"{Anchor("candidates", node.Key)}\">{E(node.Key)}</h4><div class=\"plots\">");
+            html.AppendLine(ScatterPlot.Render($"{node.Key}: L0", "L0", "distance to counterfactual", Points(c => c.L0), legend, shapes));
+            html.AppendLine(ScatterPlot.Render($"{node.Key}: LD recovered", "|1 − LD recovered|", "distance to counterfactual",
+                Points(c => Math.Abs(1 - c.LdRecovered)), legend, shapes));
+            html.AppendLine("</div>");
+        }
     }
 
     private static string Interval(Metrics.Estimate e, string format) =>

@@ -127,6 +127,18 @@ public static class RunJson
                 Number("spearman_distance_l0", s.SpearmanL0);
                 Number("spearman_distance_ld", s.SpearmanLd);
                 json.WriteNumber("candidates", s.Candidates);
+                json.WriteStartArray("candidate_scores");
+                foreach (var c in s.CandidateScores)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("sae", c.Sae);
+                    json.WriteNumber("epoch", c.Epoch);
+                    Number("distance", c.Distance);
+                    Number("l0", c.L0);
+                    Number("ld_recovered", c.LdRecovered);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
             });
             Array("pathology", run.Pathology, r =>
             {
@@ -227,6 +239,10 @@ public static class RunJson
             {
                 EditType = s.TryGetProperty("edit_type", out var type) ? type.GetString() ?? "both" : "both",
                 Seed = s.TryGetProperty("seed", out var seed) ? seed.GetUInt64() : 0,
+                CandidateScores = s.TryGetProperty("candidate_scores", out _)
+                    ? Items(s, "candidate_scores", c => new CandidateScore(S(c, "sae"), c.GetProperty("epoch").GetInt32(), D(c, "distance"),
+                        D(c, "l0"), D(c, "ld_recovered")))
+                    : [],
             });
             var pathology = Items(root, "pathology", r => new PathologyResult(Kind(r), S(r, "scope"), Attribute(r), S(r, "method"), S(r, "sae"),
                 new Pathology(Interval(r, "kl_reconstruction"), Interval(r, "kl_random"), D(r, "kl_ratio"), Interval(r, "ld_change_reconstruction"),

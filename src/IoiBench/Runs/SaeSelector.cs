@@ -27,7 +27,16 @@ public sealed record NodeSelection(SiteNode Node, IoiAttribute Attribute, string
 
     /// <summary>The edit the SAE was chosen for: "both" (the agnostic edit's distance chose it for both) or one edit type.</summary>
     public string EditType { get; init; } = "both";
+
+    /// <summary>Every candidate the selection scored (empty in run.json files from before they were recorded).</summary>
+    public IReadOnlyList<CandidateScore> CandidateScores { get; init; } = [];
 }
+
+/// <summary>
+/// One candidate SAE of a selection: its name and epoch, the distance its edits left to the counterfactual on the
+/// selection split, its L0 and its LD recovered (as the Spearman readouts use them).
+/// </summary>
+public sealed record CandidateScore(string Sae, int Epoch, double Distance, double L0, double LdRecovered);
 
 /// <summary>
 /// Chooses, for each node, attribute, SAE variant and training seed, the SAE (λ or k, and checkpoint) whose edits land
@@ -152,6 +161,7 @@ public sealed class SaeSelector(ITransformer model, IoiDataset dataset, SiteActi
         {
             Seed = trainedWith,
             EditType = options.Selection == SelectionRule.Reference ? type.ToString().ToLowerInvariant() : "both",
+            CandidateScores = [.. scored.Select(s => new CandidateScore(s.Candidate.Name, s.Candidate.Epoch, s.Distance, s.Stats.L0, s.Stats.LdRecovered))],
         };
         _selected[(node, attribute, variant, trainedWith, type)] = (best.Candidate, ranking, selection);
         return (best.Candidate, ranking);

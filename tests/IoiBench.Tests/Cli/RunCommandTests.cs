@@ -122,6 +122,16 @@ public class RunCommandTests
         var (badCountCode, _, badCountError) = CliRunner.Run([.. args, "--probe-train", "0"]);
         Assert.Equal(2, badCountCode);
         Assert.Contains("--probe-train must be at least 1", badCountError);
+        var (badDimsCode, _, badDimsError) = CliRunner.Run([.. args, "--baseline-dims", "9"]);
+        Assert.Equal(2, badDimsCode);
+        Assert.Contains("--baseline-dims 9 is more than node", badDimsError);   // a head holds 8 values
+
+        // One PCA direction is the first of the two: it holds at most their share of the activation.
+        Assert.Equal(0, CliRunner.Run([.. args[..^4], "--output", dir.File("one-dim"), "--cache", dir.Path, "--baseline-dims", "1"]).Code);
+        double Pca(string run, string section) => RunJson.Read(dir.File(run)).Edits
+            .Single(e => e.CrossSection == section && e.Method == "pca").WeightRemoved.Mean;
+        foreach (string section in new[] { "io-out", "pos-qk" })
+            Assert.True(Pca("one-dim", section) <= Pca("run", section) + 1e-12, section);
         var (badColumnCode, _, badColumnError) = CliRunner.Run("leaderboard", dir.File("run"), "--columns", "edit_accuracy,nope");
         Assert.Equal(2, badColumnCode);
         Assert.Contains("unknown column 'nope'", badColumnError);
@@ -201,7 +211,9 @@ public class RunCommandTests
         var (before, after) = (Run("sites.yaml", "a"), Run("more.yaml", "b"));
         Assert.Equal(before.Edits, after.Edits.Where(e => e.CrossSection != "resid"));
         Assert.Contains(after.Edits, e => e.CrossSection == "resid" && e.Method == "agnostic");
-        Assert.Equal(before.Selections.Select(s => s with { Directory = "" }),
-            after.Selections.Where(s => s.Node.ToString() != "resid_pre@1@end").Select(s => s with { Directory = "" }));
+        var kept = after.Selections.Where(s => s.Node.ToString() != "resid_pre@1@end").ToList();
+        Assert.Equal(before.Selections.Select(s => s with { Directory = "", CandidateScores = [] }),
+            kept.Select(s => s with { Directory = "", CandidateScores = [] }));
+        Assert.Equal(before.Selections.SelectMany(s => s.CandidateScores), kept.SelectMany(s => s.CandidateScores));
     }
 }
