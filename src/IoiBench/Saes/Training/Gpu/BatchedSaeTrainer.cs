@@ -223,7 +223,7 @@ internal sealed class BatchedSaeTrainer : IDisposable
     {
         ulong residual = Buffer(buffer, (long)rows * DIn);
         Product(latents, false, Parameter("W_dec"), false, residual, rows, DIn, DSae);
-        LaunchPerRow("residual", rows, residual, Parameter("b_dec"), x, _stats.Pointer, slot, 2f / rows, rows, DIn, Saes);
+        LaunchPerRow("residual", rows, residual, Parameter("b_dec"), x, residual, _stats.Pointer, slot, 2f / rows, rows, DIn, Saes, 0);
         return residual;
     }
 

@@ -61,10 +61,11 @@ __device__ void write_sparsity_stats(float* stats, float sum, float active, int 
     }
 }
 
-// residual = reconstruction + b_dec - x (in place in `reconstruction`); its squared norm into stats[slot]; then the
-// residual is scaled by `scale` (2 / rows: the gradient of the batch-mean squared error).
-extern "C" __global__ void residual(float* reconstruction, const float* b_dec, const float* x, float* stats, int slot,
-                                   float scale, int rows, int d, int g_count)
+// residual = (prediction + b_dec - x) * scale, with scale = 2 / rows (the gradient of the batch-mean squared error);
+// `residual` may be `prediction` itself (in place). The unscaled residual's squared norm goes into stats[slot], or is
+// added to it with `accumulate` (Matryoshka's inner levels share the auxiliary slot).
+extern "C" __global__ void residual(const float* prediction, const float* b_dec, const float* x, float* residual, float* stats,
+                                   int slot, float scale, int rows, int d, int g_count, int accumulate)
 {
     int row = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
     if (row >= g_count * rows) return;
@@ -73,12 +74,13 @@ extern "C" __global__ void residual(float* reconstruction, const float* b_dec, c
     float squares = 0;
     for (int c = lane; c < d; c += 32)
     {
-        float e = reconstruction[base + c] + b_dec[(long long)g * d + c] - x[base + c];
+        float e = prediction[base + c] + b_dec[(long long)g * d + c] - x[base + c];
         squares += e * e;
-        reconstruction[base + c] = e * scale;
+        residual[base + c] = e * scale;
     }
     squares = warp_sum(squares);
-    if (lane == 0) stats[slot * (long long)g_count * rows + row] = squares;
+    long long at = slot * (long long)g_count * rows + row;
+    if (lane == 0) stats[at] = accumulate ? stats[at] + squares : squares;
 }
 
 // out[g, c] = sum over r of src[g, r, c], rows in order. One thread per (SAE, column).

@@ -68,7 +68,8 @@ internal sealed class BatchTopKStep : BatchedStep
                 _levels[l] - start, beta: l == 0 ? 0f : 1f);
             residuals[l] = t.Buffer($"residual{l}", (long)rows * t.DIn);
             int slot = l == _levels.Count - 1 ? BatchedSaeTrainer.ReconstructionSlot : BatchedSaeTrainer.AuxiliarySlot;
-            t.LaunchPerRow("batchtopk_level_residual", rows, running, t.Parameter("b_dec"), x, residuals[l], t.Stats, slot, 2f / rows, rows, t.DIn, t.Saes);
+            // Each level's squared error is added: the full level's to the reconstruction slot, the inner ones' to the auxiliary.
+            t.LaunchPerRow("residual", rows, running, t.Parameter("b_dec"), x, residuals[l], t.Stats, slot, 2f / rows, rows, t.DIn, t.Saes, 1);
         }
         return residuals;
     }

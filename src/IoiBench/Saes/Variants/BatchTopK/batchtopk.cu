@@ -3,7 +3,7 @@
 // the floats' bits (non-negative floats order as their bits do), as BatchSelection.cs does on the CPU. Four passes of
 // a 256-bin histogram, a byte at a time from the top, find the threshold bits T and how many values equal to T are
 // kept; batchtopk_select keeps those above T and that many of the ties, in flat order. The levels' decoders are
-// cuBLAS products on blocks of the latents; batchtopk_level_residual and add_into build each level's residual.
+// cuBLAS products on blocks of the latents; the shared residual kernel and add_into build each level's residual.
 
 // values = max(pre + b_enc, +0): the candidates, never -0 (its bits would sort above every positive value).
 extern "C" __global__ void batchtopk_values(const float* pre, const float* b_enc, float* values, int rows, int m, long long total)
@@ -112,26 +112,6 @@ extern "C" __global__ void batchtopk_select(float* values, const unsigned* prefi
     }
     active = warp_sum(active);
     if (lane == 0) stats[STAT_ACTIVE * (long long)g_count * rows + row] = active;
-}
-
-// A level's residual (running + b_dec - x) * scale from its reconstruction so far, running = f[:, :w] W_dec[:w]; its
-// squared norm is added to stats[slot] (the full level's to the reconstruction slot, inner levels' to the auxiliary).
-extern "C" __global__ void batchtopk_level_residual(const float* running, const float* b_dec, const float* x, float* residual, float* stats,
-                                                    int slot, float scale, int rows, int d, int g_count)
-{
-    int row = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
-    if (row >= g_count * rows) return;
-    int g = row / rows;
-    long long base = (long long)row * d;
-    float squares = 0;
-    for (int c = lane; c < d; c += 32)
-    {
-        float e = running[base + c] + b_dec[(long long)g * d + c] - x[base + c];
-        squares += e * e;
-        residual[base + c] = e * scale;
-    }
-    squares = warp_sum(squares);
-    if (lane == 0) stats[slot * (long long)g_count * rows + row] += squares;
 }
 
 // into[i] += from[i]: the suffix sums of the levels' residuals (a latent block is read by every level from its own on).
