@@ -21,13 +21,10 @@ internal static class RunCommand
             SelectionRule.Validation);
         var f1Split = new ChoiceOption<F1Split>("--f1-split", "Split the aware edit's F1 rankings come from: train (every counterfactual name occurs " +
             "there) or test (the reference's)", F1Split.Train);
-        var columns = CommonOptions.LeaderboardColumns();
-        var pathologyPrompts = CommonOptions.Number("--pathology-prompts", "Test prompts for the error pathology (two forward passes per node and method)",
-            fallback: 500, minimum: 1);
-        var baselineDims = CommonOptions.BaselineDimensions();
-        var probeTrain = CommonOptions.Number("--probe-train", "Train prompts the probes are fitted on (every test prompt scores them)", fallback: 5000, minimum: 1);
+        var readouts = new ReadoutOptions();
         var command = new Command("run", "Run the benchmark end to end and write runs/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
-            { preset, output, selection, f1Split, columns, pathologyPrompts, probeTrain, baselineDims };
+            { preset, output, selection, f1Split };
+        readouts.AddTo(command);
         siteOptions.AddTo(command);
         command.SetAction(parse =>
         {
@@ -37,15 +34,11 @@ internal static class RunCommand
             bool embedded = Path.GetFullPath(source.ModelDirectory) == Path.GetFullPath(Defaults.EmbeddedModel);
             string runId = $"{(embedded ? "embedded" : source.ModelName)}-{Path.GetFileNameWithoutExtension(presetPath)}";
             string directory = Defaults.Writable(parse.GetValue(output) ?? Path.Combine("runs", runId), "--output");
-            var options = new BenchmarkOptions(source, presetPath, directory, runId)
+            var options = readouts.Apply(new BenchmarkOptions(source, presetPath, directory, runId)
             {
                 Selection = selection.Get(parse),
                 F1Split = f1Split.Get(parse),
-                PathologyPrompts = parse.GetValue(pathologyPrompts),
-                ProbeTrain = parse.GetValue(probeTrain),
-                BaselineDimensions = parse.GetValue(baselineDims),
-                Columns = CommonOptions.Columns(parse, columns),
-            };
+            }, parse);
             RunResults results;
             using (var progress = new ConsoleProgress(stderr)) results = BenchmarkRun.Run(options, progress);
 

@@ -28,16 +28,13 @@ internal static class ScoreCommand
         {
             Description = "Run directory (default: runs/MODEL-score, 'embedded-score' for the embedded model)",
         };
-        var columns = CommonOptions.LeaderboardColumns();
-        var pathologyPrompts = CommonOptions.Number("--pathology-prompts",
-            "Test prompts for the error pathology (two forward passes per node and method)", fallback: 500, minimum: 1);
-        var probeTrain = CommonOptions.Number("--probe-train",
-            "Train prompts the probes are fitted on (every test prompt scores them)", fallback: 5000, minimum: 1);
-        var baselineDims = CommonOptions.BaselineDimensions();
+        var readouts = new ReadoutOptions();
         var format = CommonOptions.Format();
         var command = new Command("score",
             "Score SAEs trained elsewhere on the benchmark and write runs/RUN-ID (leaderboard.md, report.html, run.json, CSVs)")
-            { saes, output, columns, pathologyPrompts, probeTrain, baselineDims, format };
+            { saes, output };
+        readouts.AddTo(command);
+        command.Options.Add(format);
         siteOptions.AddTo(command);
         command.SetAction(parse =>
         {
@@ -46,16 +43,12 @@ internal static class ScoreCommand
             bool embedded = Path.GetFullPath(source.ModelDirectory) == Path.GetFullPath(Defaults.EmbeddedModel);
             string runId = $"{(embedded ? "embedded" : source.ModelName)}-score";
             string directory = Defaults.Writable(parse.GetValue(output) ?? Path.Combine("runs", runId), "--output");
-            var options = new BenchmarkOptions(source, null, directory, runId)
+            var options = readouts.Apply(new BenchmarkOptions(source, null, directory, runId)
             {
                 SaeDirectories = directories,
                 // One candidate per SAE and node: there is nothing to choose, and test is what is scored.
                 Selection = SelectionRule.Oracle,
-                PathologyPrompts = parse.GetValue(pathologyPrompts),
-                ProbeTrain = parse.GetValue(probeTrain),
-                BaselineDimensions = parse.GetValue(baselineDims),
-                Columns = CommonOptions.Columns(parse, columns),
-            };
+            }, parse);
             RunResults results;
             using (var progress = new ConsoleProgress(stderr)) results = BenchmarkRun.Run(options, progress);
             if (format.Get(parse) == OutputFormat.Json) WriteJson(results, Sites.SitesFile.Load(source.SitesPath).CrossSections, stdout);
