@@ -7,6 +7,22 @@
 #define LATENT_SLOTS 32       // latents per lane in topk_activate: ceil(d_sae / 32), at most 32 (set at compile time)
 #endif
 
+// Every lane ends with the warp's largest (value, index), ties to the lower index; index 0x7fffffff marks a lane with
+// no eligible latent. The order is total, so every lane agrees.
+__device__ __forceinline__ void warp_argmax(float& value, int& index)
+{
+    for (int offset = 16; offset > 0; offset /= 2)
+    {
+        float other = __shfl_xor_sync(0xffffffffu, value, offset);
+        int other_index = __shfl_xor_sync(0xffffffffu, index, offset);
+        if (other_index != 0x7fffffff && (index == 0x7fffffff || other > value || (other == value && other_index < index)))
+        {
+            value = other;
+            index = other_index;
+        }
+    }
+}
+
 // The best of a lane's remaining (not taken) latents: the largest value, ties to the lower latent index.
 __device__ __forceinline__ void lane_best(const float (&values)[LATENT_SLOTS], unsigned taken, int lane, float& best, int& index)
 {
@@ -51,16 +67,7 @@ extern "C" __global__ void topk_activate(const float* pre, const float* b_enc, c
     {
         float winner = best;
         int winner_index = index;
-        for (int offset = 16; offset > 0; offset /= 2)   // every lane ends with the same winner: the order is total
-        {
-            float other = __shfl_xor_sync(0xffffffffu, winner, offset);
-            int other_index = __shfl_xor_sync(0xffffffffu, winner_index, offset);
-            if (other_index != 0x7fffffff && (winner_index == 0x7fffffff || other > winner || (other == winner && other_index < winner_index)))
-            {
-                winner = other;
-                winner_index = other_index;
-            }
-        }
+        warp_argmax(winner, winner_index);
         if (winner_index == 0x7fffffff) break;   // fewer eligible latents than k (the caller never asks for that)
         if (winner_index % 32 == lane)
         {
@@ -113,16 +120,7 @@ extern "C" __global__ void topk_activate_wide(const float* pre, const float* b_e
             if (previous_index >= 0 && !after(value, j, previous, previous_index)) continue;
             if (index == 0x7fffffff || value > best) { best = value; index = j; }   // j rises: ties keep the lower
         }
-        for (int offset = 16; offset > 0; offset /= 2)
-        {
-            float other = __shfl_xor_sync(0xffffffffu, best, offset);
-            int other_index = __shfl_xor_sync(0xffffffffu, index, offset);
-            if (other_index != 0x7fffffff && (index == 0x7fffffff || other > best || (other == best && other_index < index)))
-            {
-                best = other;
-                index = other_index;
-            }
-        }
+        warp_argmax(best, index);
         if (index == 0x7fffffff) break;   // fewer eligible latents than k (the caller never asks for that)
         previous = best;
         previous_index = index;
