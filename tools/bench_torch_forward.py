@@ -9,6 +9,9 @@ random weights, 64 prompts x 19 tokens, logits at the last position, float32 (no
 the logit-difference-recovered evaluation repeats, as `ioibench bench-forward` times it. --start-layer 11 starts each
 pass from the residual stream entering layer 11, computed once (TransformerLens's start_at_layer): bench-forward's
 second timing.
+--backward times benchmarks/IoiBench.Benchmarks/BackpropBenchmark.cs's step instead: z of head 0 in layer 0 at the
+last position patched with a tensor that requires its gradient, the forward, a cross-entropy on the last position's
+logits, and autograd's backward to the patch (the weights need none).
 Prints the median time per forward and its GFLOP/s (same flop count as the C# benchmark).
 """
 import argparse
@@ -23,10 +26,12 @@ LAYERS, HEADS, D, MLP, VOCAB, POSITIONS = 12, 12, 768, 3072, 50257, 1024
 DH = D // HEADS
 
 
-def flops(BATCH, SEQ, start_layer):
+def flops(BATCH, SEQ, start_layer, backward=False):
     rows = BATCH * SEQ
-    per_layer = 2 * rows * D * (3 * D + D + 2 * MLP) + 2 * 2 * BATCH * HEADS * (SEQ * (SEQ + 1) // 2) * DH
-    return (LAYERS - start_layer) * per_layer + 2 * BATCH * D * VOCAB
+    attention = 2 * 2 * BATCH * HEADS * (SEQ * (SEQ + 1) // 2) * DH
+    per_layer = 2 * rows * D * (3 * D + D + 2 * MLP) + attention
+    forward = (LAYERS - start_layer) * per_layer + 2 * BATCH * D * VOCAB
+    return 2 * forward + LAYERS * attention if backward else forward
 
 
 def main():
@@ -38,7 +43,10 @@ def main():
     parser.add_argument("--seq", type=int, default=19)
     parser.add_argument("--patch", action="store_true")
     parser.add_argument("--start-layer", type=int, default=0)
+    parser.add_argument("--backward", action="store_true")
     args = parser.parse_args()
+    if args.backward and (args.patch or args.start_layer):
+        parser.error("--backward patches layer 0 itself; it takes neither --patch nor --start-layer")
     if not 0 <= args.start_layer < LAYERS:
         parser.error(f"--start-layer must be in 0..{LAYERS - 1}")
     BATCH, SEQ, device = args.batch, args.seq, torch.device(args.device)
@@ -64,6 +72,7 @@ def main():
     tokens = torch.randint(0, VOCAB, (BATCH, SEQ)).to(device)
     mask = torch.triu(torch.full((SEQ, SEQ), float("-inf")), diagonal=1).to(device)
     patch = torch.randn(BATCH, DH).to(device)
+    target = torch.randn(BATCH, VOCAB).softmax(dim=-1).to(device)
 
     def forward(start_layer=0, stop_layer=LAYERS, residual=None):
         x = (wte[tokens] + wpe[:SEQ]).reshape(BATCH * SEQ, D) if residual is None else residual
@@ -74,7 +83,7 @@ def main():
             q, k, v = (t.reshape(BATCH, SEQ, HEADS, DH).transpose(1, 2) for t in (q, k, v))
             pattern = (q @ k.transpose(-1, -2) / math.sqrt(DH) + mask).softmax(dim=-1)
             z = (pattern @ v).transpose(1, 2)  # [batch, seq, heads, d_head]
-            if args.patch and layer == LAYERS - 1:
+            if (args.patch and layer == LAYERS - 1) or (args.backward and layer == 0):
                 z = z.clone()
                 z[:, -1, 0] = patch
             x = x + torch.addmm(p["proj_b"], z.reshape(BATCH * SEQ, D), p["proj_w"])
@@ -90,23 +99,37 @@ def main():
         if device.type == "cuda":
             torch.cuda.synchronize()
 
+    def step():
+        patch.requires_grad_(True)
+        loss = -(target * forward().log_softmax(dim=-1)).sum()
+        loss.backward()
+        patch.grad = None
+
+    def run():
+        if args.backward:
+            step()
+        else:
+            with torch.no_grad():
+                forward(args.start_layer, residual=entering)
+
     with torch.no_grad():
         entering = forward(stop_layer=args.start_layer) if args.start_layer > 0 else None
-        for _ in range(3):
-            forward(args.start_layer, residual=entering)
+    for _ in range(3):
+        run()
+    synchronize()
+    times = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        run()
         synchronize()
-        times = []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            forward(args.start_layer, residual=entering)
-            synchronize()
-            times.append(time.perf_counter() - start)
+        times.append(time.perf_counter() - start)
     median = statistics.median(times)
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"
     started = f", from layer {args.start_layer}" if args.start_layer > 0 else ""
+    what = "forward and backward passes to z@0.0" if args.backward else "forwards"
     print(f"torch {torch.__version__}, {where}, {BATCH} prompts x {SEQ} tokens{', z patched, logits to host' if args.patch else ''}{started}: "
-          f"median {median * 1e3:.1f} ms (min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}) over {args.repeats} forwards, "
-          f"{flops(BATCH, SEQ, args.start_layer) / median / 1e9:.1f} GFLOP/s")
+          f"median {median * 1e3:.1f} ms (min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}) over {args.repeats} {what}, "
+          f"{flops(BATCH, SEQ, args.start_layer, args.backward) / median / 1e9:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ Writes, under tests/IoiBench.Tests/Fixtures/:
       {resid_pre,resid_mid,resid_post,attn_out,mlp_out}.L   [B, T, d] the layer's residual-stream hooks, raw basis
       logits.patch_z / logits.patch_q / logits.patch_v / logits.patch_pattern   [B, T, V] after one patch each
       logits.patch_{resid_pre,resid_mid,resid_post,attn_out,mlp_out,z_all}      [B, T, V] after a whole-layer patch
+      grad.target [B, V] and grad.{q,k,v,z,resid_*,attn_out,mlp_out}.L   the gradients of L = Σ_b CE(target_b,
+                               logits[b, T-1]) at each hook, autograd's; grad.patch_z.* the same under patch_z's patch,
+                               grad.patch_z.values the gradient with respect to its patched values
       tl.resid_pre.L, tl.z.L   the same activations as TransformerLens's from_pretrained basis defines them: the
                                residual stream centred over d_model (fold_ln, center_writing_weights), and z less
                                the value bias fold_ln leaves (β·W_V + b_V; fold_value_biases moves it into b_O)
@@ -64,12 +67,14 @@ def make_weights(gen):
     return w
 
 
-def forward(w, tokens, patch=None):
+def forward(w, tokens, patch=None, track=False):
     """GPT-2 forward in float64. patch = (hook, layer, head, position, values[B, width]) or None.
-    Returns logits [B, T, V] and the per-layer activations."""
+    Returns logits [B, T, V] and the per-layer activations; with track, the activations keep their gradients."""
     B, T = tokens.shape
     x = w["wte.weight"][tokens] + w["wpe.weight"][:T][None]
-    acts = {}
+    if track:
+        x.requires_grad_(True)
+    acts = TrackedActivations(track)
     causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
 
     def apply(hook, layer, tensor):  # tensor [B, T, H, dh], pattern [B, H, T, T] or a stream [B, T, d]
@@ -111,6 +116,31 @@ def forward(w, tokens, patch=None):
         acts.update({f"mlp_out.{l}": mlp_out, f"resid_post.{l}": x})
     x = F.layer_norm(x, (D_MODEL,), w["ln_f.weight"], w["ln_f.bias"], eps=1e-5)
     return x @ w["wte.weight"].T, acts
+
+
+class TrackedActivations(dict):
+    """The activations by name; with track, each one retains its gradient (pattern too, unused)."""
+
+    def __init__(self, track):
+        super().__init__()
+        self.track = track
+
+    def __setitem__(self, name, tensor):
+        if self.track:
+            tensor.retain_grad()
+        super().__setitem__(name, tensor)
+
+    def update(self, items):
+        for name, tensor in items.items():
+            self[name] = tensor
+
+
+def gradients(w, tokens, target, patch=None):
+    """Autograd's gradients of L = Σ_b CE(target_b, softmax(logits[b, T-1])) at every hook of every layer."""
+    logits, acts = forward(w, tokens, patch, track=True)
+    loss = -(target * logits[:, -1].log_softmax(dim=-1)).sum()
+    loss.backward()
+    return {name: t.grad for name, t in acts.items() if not name.startswith("pattern")}
 
 
 def main():
@@ -187,6 +217,18 @@ def main():
         w_v = w[f"h.{l}.attn.c_attn.weight"][:, 2 * D_MODEL:]
         b_v = (w[f"h.{l}.ln_1.bias"] @ w_v + w[f"h.{l}.attn.c_attn.bias"][2 * D_MODEL:]).reshape(N_HEAD, D_HEAD)
         reference[f"tl.z.{l}"] = acts[f"z.{l}"] - b_v
+
+    # The backward pass's reference: the gradients of a cross-entropy at the last position to a random distribution,
+    # at every hook without intervention (grad.*), and with patch_z's patch (grad.patch_z.*, its values' too).
+    target = torch.randn(B, VOCAB, generator=gen, dtype=torch.float64).softmax(dim=-1)
+    reference["grad.target"] = target
+    for name, g in gradients(w, tokens, target).items():
+        reference["grad." + name] = g
+    hook, layer, head, pos = patches["patch_z"]
+    values = reference["values.patch_z"].clone().requires_grad_(True)
+    for name, g in gradients(w, tokens, target, (hook, layer, head, pos, values)).items():
+        reference["grad.patch_z." + name] = g
+    reference["grad.patch_z.values"] = values.grad
     write_safetensors(os.path.join(OUT, "tiny-gpt2-reference.safetensors"), reference)
     with open(os.path.join(OUT, "tiny-gpt2-reference.json"), "w") as f:
         json.dump(meta, f, indent=2)

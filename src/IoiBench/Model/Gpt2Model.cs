@@ -50,21 +50,21 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
         {
             foreach (var capture in hooks?.ResidualCaptures ?? [])
                 if (capture.Layer == layer) residual.AsSpan(0, rows * d).CopyTo(capture.Values);
-            ApplyHooks(hooks, layer, residual, d, seqLen, HookPoint.ResidPre);
+            ApplyHooks(cfg, hooks, layer, residual, d, seqLen, HookPoint.ResidPre);
             var block = Weights.Blocks[layer];
             LayerNorm(residual, block.Ln1, normed, rows);
             Linear(normed, block.AttnWeight, block.AttnBias, qkv, rows, d, 3 * d, accumulate: false);
-            ApplyHooks(hooks, layer, qkv, 3 * d, seqLen, HookPoint.Q, HookPoint.K, HookPoint.V);
+            ApplyHooks(cfg, hooks, layer, qkv, 3 * d, seqLen, HookPoint.Q, HookPoint.K, HookPoint.V);
             Attention(layer, qkv, z, batch, seqLen, hooks);
-            ApplyHooks(hooks, layer, z, d, seqLen, HookPoint.Z);
+            ApplyHooks(cfg, hooks, layer, z, d, seqLen, HookPoint.Z);
             AddSublayer(hooks, layer, HookPoint.AttnOut, z, block.AttnOutWeight, block.AttnOutBias, residual, output, rows, d, seqLen);
-            ApplyHooks(hooks, layer, residual, d, seqLen, HookPoint.ResidMid);
+            ApplyHooks(cfg, hooks, layer, residual, d, seqLen, HookPoint.ResidMid);
 
             LayerNorm(residual, block.Ln2, normed, rows);
             Linear(normed, block.MlpInWeight, block.MlpInBias, hidden, rows, d, cfg.DMlp, accumulate: false);
             TransformerOps.GeluNew(hidden, rows * cfg.DMlp);
             AddSublayer(hooks, layer, HookPoint.MlpOut, hidden, block.MlpOutWeight, block.MlpOutBias, residual, output, rows, cfg.DMlp, seqLen);
-            ApplyHooks(hooks, layer, residual, d, seqLen, HookPoint.ResidPost);
+            ApplyHooks(cfg, hooks, layer, residual, d, seqLen, HookPoint.ResidPost);
         }
     }
 
@@ -82,7 +82,7 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
             return;
         }
         Linear(input, weight, bias, output, rows, inDim, d, accumulate: false);
-        ApplyHooks(hooks, layer, output, d, seqLen, point);
+        ApplyHooks(Config, hooks, layer, output, d, seqLen, point);
         TensorPrimitives.Add(residual.AsSpan(0, rows * d), output.AsSpan(0, rows * d), residual.AsSpan(0, rows * d));
     }
 
@@ -126,7 +126,7 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
     }
 
     /// <summary>output (=|+=) input·W + b, with W in Conv1D layout [inDim, outDim].</summary>
-    private static void Linear(float[] input, Tensor weight, Tensor bias, float[] output, int rows, int inDim, int outDim, bool accumulate)
+    internal static void Linear(float[] input, Tensor weight, Tensor bias, float[] output, int rows, int inDim, int outDim, bool accumulate)
     {
         var b = bias.Span;
         for (int r = 0; r < rows; r++)
@@ -142,13 +142,13 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
     /// The patches, then the captures, at <paramref name="points"/> of this layer in a [rows, rowStride] buffer: a
     /// head's slice of q/k/v/z, every head's, or a residual-stream vector (<see cref="HookColumns"/>).
     /// </summary>
-    private void ApplyHooks(HookSet? hooks, int layer, float[] buffer, int rowStride, int seqLen, params HookPoint[] points)
+    internal static void ApplyHooks(Gpt2Config config, HookSet? hooks, int layer, float[] buffer, int rowStride, int seqLen, params HookPoint[] points)
     {
         if (hooks is null) return;
         foreach (var patch in hooks.Patches)
             if (patch.Hook.Layer == layer && points.Contains(patch.Hook.Point))
             {
-                var (column, width) = HookColumns(patch.Hook, Config);
+                var (column, width) = HookColumns(patch.Hook, config);
                 for (int b = 0; b < patch.Positions.Length; b++)
                     patch.Values.AsSpan(b * width, width).CopyTo(buffer.AsSpan((b * seqLen + patch.Positions[b]) * rowStride + column, width));
             }
@@ -156,7 +156,7 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
         foreach (var capture in hooks.Captures)
             if (capture.Hook.Layer == layer && points.Contains(capture.Hook.Point))
             {
-                var (column, width) = HookColumns(capture.Hook, Config);
+                var (column, width) = HookColumns(capture.Hook, config);
                 for (int b = 0; b < capture.Positions.Length; b++)
                     buffer.AsSpan((b * seqLen + capture.Positions[b]) * rowStride + column, width).CopyTo(capture.Values.AsSpan(b * width, width));
             }
