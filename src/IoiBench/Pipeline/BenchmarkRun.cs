@@ -67,7 +67,9 @@ public static class BenchmarkRun
         var edited = sites.CrossSections.SelectMany(s => s.Nodes.Select(n => (n, s.Attribute))).ToList();
         selector.SelectAll([.. edited, .. ProbingBenchmark.SelectionPairs(sites.Nodes, sites.CrossSections)], progress, everySeed: edited);
 
-        var allEdits = new EditBenchmark(inputs.Transformer, inputs.Dataset, inputs.Train, inputs.Test, selector, editOptions).Run(sites.CrossSections, progress);
+        var editBenchmark = new EditBenchmark(inputs.Transformer, inputs.Model.Model.Weights, inputs.Dataset, inputs.Train, inputs.Test, selector,
+            editOptions);
+        var allEdits = editBenchmark.Run(sites.CrossSections, progress);
         ulong firstSeed = seeds[0];
         var edits = allEdits.Where(e => e.Seed is null || e.Seed == firstSeed).ToList();
         var pathology = new PathologyBenchmark(inputs.Transformer, inputs.Dataset, inputs.Test, selector, options.PathologyPrompts, seed)
@@ -86,6 +88,8 @@ public static class BenchmarkRun
             Excluded = excluded,
             Seeds = seeds,
             SeedEdits = [.. allEdits.Except(edits)],
+            DasTraining = editBenchmark.DasTraining,
+            CrossSections = sites.CrossSections,
             Imported = [.. imported.Select(sae => new ImportedSaeRecord(sae.Name, sae.Format, sae.Hook.ToString(), sae.Basis.Name(), sae.Directory,
                 sae.FileHash, [.. placed.Where(p => p.Sae == sae).Select(p => p.Node.ToString())]))],
         };

@@ -29,6 +29,12 @@ public static class Leaderboard
         return md.ToString();
     }
 
+    /// <summary>What DAS's training at a cross-section cost and reached, in one sentence.</summary>
+    public static string DasTrainingLine(DasTrainingRecord das) => string.Create(CultureInfo.InvariantCulture,
+        $"DAS (n = {das.Dimensions}): {das.Epochs} epochs, {das.Steps} steps, {das.PromptPasses:N0} prompt passes in {das.Seconds:F1} s " +
+        $"on {das.TrainPrompts:N0} train prompts; validation cross-entropy to the counterfactual run {das.InitialValidationLoss:F3} → " +
+        $"{das.ValidationLoss:F3} ({das.ValidationPrompts:N0} prompts).");
+
     /// <summary>The SAEs brought from elsewhere: their files (hashed), format, hook, basis and the nodes they read.</summary>
     private static void AppendImported(StringBuilder md, RunResults run)
     {
@@ -94,6 +100,12 @@ public static class Leaderboard
                 md.AppendLine((tagged ? $"`{run.Provenance.RunId}`: " : "") + "probe of the raw activations: " +
                               string.Join(", ", raw.Select(p => $"{(p.K is { } k ? $"k={k}" : "all")} {p.TestAccuracy.Mean:F3}")) + ".");
             }
+            foreach (var run in runs)
+                if (run.DasTraining.FirstOrDefault(d => d.CrossSection == first.CrossSection) is { } das)
+                {
+                    md.AppendLine();
+                    md.AppendLine((tagged ? $"`{run.Provenance.RunId}`: " : "") + DasTrainingLine(das));
+                }
         }
     }
 

@@ -17,6 +17,9 @@ public static class RunJson
     /// <summary>
     /// Version 3 added <c>excluded</c>, <c>seeds</c>, each SAE edit's <c>seed</c>, the other seeds' rows (<c>seed_edits</c>)
     /// and the <c>seed_spread</c> derived from them (not read back: it is recomputed); files of version 2 still read.
+    /// Optional sections that later runs add (<c>imported_saes</c>, <c>candidate_scores</c>, <c>cross_sections</c>,
+    /// <c>das_training</c>) are
+    /// read as empty where absent.
     /// </summary>
     public const int SchemaVersion = 4;
 
@@ -200,6 +203,28 @@ public static class RunJson
                 foreach (string node in x.Nodes) json.WriteStringValue(node);
                 json.WriteEndArray();
             });
+            Array("cross_sections", run.CrossSections, x =>
+            {
+                json.WriteString("name", x.Name);
+                json.WriteString("label", x.Label);
+                json.WriteString("attribute", A(x.Attribute));
+                json.WriteStartArray("nodes");
+                foreach (var node in x.Nodes) json.WriteStringValue(node.ToString());
+                json.WriteEndArray();
+            });
+            Array("das_training", run.DasTraining, x =>
+            {
+                json.WriteString("cross_section", x.CrossSection);
+                json.WriteNumber("dimensions", x.Dimensions);
+                json.WriteNumber("train_prompts", x.TrainPrompts);
+                json.WriteNumber("validation_prompts", x.ValidationPrompts);
+                json.WriteNumber("epochs", x.Epochs);
+                json.WriteNumber("steps", x.Steps);
+                json.WriteNumber("prompt_passes", x.PromptPasses);
+                Number("initial_validation_loss", x.InitialValidationLoss);
+                Number("validation_loss", x.ValidationLoss);
+                Number("seconds", x.Seconds);
+            });
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
@@ -263,6 +288,16 @@ public static class RunJson
                 Imported = root.TryGetProperty("imported_saes", out _)
                     ? Items(root, "imported_saes", x => new ImportedSaeRecord(S(x, "name"), S(x, "format"), S(x, "hook"), S(x, "basis"), S(x, "directory"),
                         S(x, "file_hash"), [.. x.GetProperty("nodes").EnumerateArray().Select(n => n.GetString()!)]))
+                    : [],
+                CrossSections = root.TryGetProperty("cross_sections", out _)
+                    ? Items(root, "cross_sections", x => new CrossSection(S(x, "name"), S(x, "label"), Attribute(x),
+                        [.. x.GetProperty("nodes").EnumerateArray().Select(n => SiteNode.Parse(n.GetString()!))]))
+                    : [],
+                DasTraining = root.TryGetProperty("das_training", out _)
+                    ? Items(root, "das_training", x => new DasTrainingRecord(S(x, "cross_section"), x.GetProperty("dimensions").GetInt32(),
+                        x.GetProperty("train_prompts").GetInt32(), x.GetProperty("validation_prompts").GetInt32(), x.GetProperty("epochs").GetInt32(),
+                        x.GetProperty("steps").GetInt32(), x.GetProperty("prompt_passes").GetInt64(), D(x, "initial_validation_loss"),
+                        D(x, "validation_loss"), D(x, "seconds")))
                     : [],
             };
         }

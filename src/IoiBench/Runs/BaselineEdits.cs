@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using IoiBench.Activations;
 using IoiBench.Edits;
+using IoiBench.Edits.Das;
+using IoiBench.Model;
 using IoiBench.Numerics;
 using IoiBench.Prompts;
 using IoiBench.Sites;
@@ -12,21 +14,36 @@ namespace IoiBench.Runs;
 public sealed record CrossSectionEdit(IReadOnlyDictionary<SiteNode, Tensor> Edited, double[] WeightRemoved);
 
 /// <summary>
+/// What DAS's training at a cross-section cost and reached: subspace dimension, prompts trained and validated on,
+/// epochs, optimiser steps, forward-and-backward prompt passes, the validation cross-entropy before and after, seconds.
+/// </summary>
+public sealed record DasTrainingRecord(string CrossSection, int Dimensions, int TrainPrompts, int ValidationPrompts, int Epochs,
+    int Steps, long PromptPasses, double InitialValidationLoss, double ValidationLoss, double Seconds);
+
+/// <summary>
 /// The subspace baselines of a cross-section (docs/edits.md, "Baselines"): at every node an interchange
 /// x' = x + P(x_cf − x) in an n-dimensional subspace (<see cref="SubspaceEdit"/>) chosen without the test prompts —
 /// DiffMean (u[v_cf] − u[v] of the supervised dictionary, one direction per prompt), PCA of the clean train
 /// activations, PCA of the train counterfactual differences x_cf − x, the directions of a logistic-regression probe
-/// for the attribute, and random subspaces (several seeded draws, averaged). Weight removed is the subspace's share of
-/// the centred clean activation, averaged over the nodes.
+/// for the attribute, random subspaces (several seeded draws, averaged), and DAS's subspaces, learned on train prompts
+/// through the model (<see cref="DasTrainer"/>). Weight removed is the subspace's share of the centred clean
+/// activation, averaged over the nodes.
 /// </summary>
-public sealed class BaselineEdits(SaeSelector selector, IoiDataset dataset, SiteActivations train, SiteActivations test,
-    EditOptions options)
+public sealed class BaselineEdits(Gpt2Weights weights, SaeSelector selector, IoiDataset dataset, SiteActivations train,
+    SiteActivations test, EditOptions options)
 {
     /// <summary>The baselines' method names, in the order <see cref="Run"/> yields them.</summary>
-    public static readonly IReadOnlyList<string> Methods = ["diffmean", "pca", "pca-diff", "probe", "random"];
+    public static readonly IReadOnlyList<string> Methods = ["diffmean", "pca", "pca-diff", "probe", "random", "das"];
+
+    private readonly List<DasTrainingRecord> _dasTraining = [];
+
+    /// <summary>What each cross-section's DAS training cost, in the order the cross-sections ran.</summary>
+    public IReadOnlyList<DasTrainingRecord> DasTraining => _dasTraining;
 
     /// <summary>Each baseline's name (<see cref="Methods"/>) and its edits (one, or one per random draw).</summary>
-    public IEnumerable<(string Method, IReadOnlyList<CrossSectionEdit> Draws)> Run(CrossSection section)
+    /// <param name="dasProgress">DAS's training, the one baseline that takes long.</param>
+    public IEnumerable<(string Method, IReadOnlyList<CrossSectionEdit> Draws)> Run(CrossSection section,
+        Func<IProgress<ProgressUpdate>?>? dasProgress = null)
     {
         var attribute = section.Attribute;
         var cfVariant = PromptVariants.Of(attribute);
@@ -52,6 +69,36 @@ public sealed class BaselineEdits(SaeSelector selector, IoiDataset dataset, Site
         yield return (Methods[2], [Fixed(section, PcaOfDifferences)]);
         yield return (Methods[3], [Fixed(section, Probe)]);
         yield return (Methods[4], [.. Enumerable.Range(0, options.RandomDraws).Select(draw => Fixed(section, Random(draw)))]);
+        var das = TrainDas(section, dasProgress?.Invoke());
+        yield return (Methods[5], [Fixed(section, node => das[node])]);
+    }
+
+    /// <summary>
+    /// DAS at the cross-section's nodes together, from random orthonormal bases: trained on the first
+    /// <see cref="EditOptions.DasTrain"/> train prompts, stopped early on the last <see cref="EditOptions.DasValidation"/>.
+    /// </summary>
+    private Dictionary<SiteNode, Tensor> TrainDas(CrossSection section, IProgress<ProgressUpdate>? progress)
+    {
+        int validation = Math.Min(options.DasValidation, train.Prompts / 5);
+        int fitted = Math.Min(options.DasTrain, train.Prompts - validation);
+        int[] indices = [.. Enumerable.Range(0, fitted), .. Enumerable.Range(train.Prompts - validation, validation)];
+        Tensor Rows(SiteNode node, PromptVariant variant)
+        {
+            var all = train.Get(node, variant);
+            var rows = new Tensor(indices.Length, all.Shape[1]);
+            for (int r = 0; r < indices.Length; r++) all.Row(indices[r]).CopyTo(rows.Row(r));
+            return rows;
+        }
+        var cfVariant = PromptVariants.Of(section.Attribute);
+        var nodes = section.Nodes;
+        var problem = Gpt2Interchange.Build(weights, [.. indices.Select(i => dataset.Train[i].Clean)], nodes,
+            [.. nodes.Select(n => Rows(n, PromptVariant.Clean))], [.. nodes.Select(n => Rows(n, cfVariant))], fitted, options.DasBatch);
+        var initial = nodes.Select(n => BaselineDirections.Random(train.Get(n, PromptVariant.Clean).Shape[1], options.BaselineDimensions,
+            new DeterministicRandom(options.Seed, RandomStream($"{n}#das")))).ToList();
+        var result = DasTrainer.Train(problem, initial, options.Das, progress);
+        _dasTraining.Add(new DasTrainingRecord(section.Name, options.BaselineDimensions, problem.TrainPrompts, problem.ValidationPrompts,
+            result.Epochs, result.Steps, result.PromptPasses, result.InitialValidationLoss, result.ValidationLoss, result.Elapsed.TotalSeconds));
+        return nodes.Select((n, i) => (n, result.Subspaces[i])).ToDictionary(x => x.n, x => x.Item2);
     }
 
     /// <summary>One subspace per node, the same for every prompt.</summary>
@@ -109,6 +156,7 @@ public sealed class BaselineEdits(SaeSelector selector, IoiDataset dataset, Site
     }
 
     /// <summary>A random stream per node and draw, from the node's name: a node's subspaces are the same in every cross-section.</summary>
-    private static ulong RandomStream(SiteNode node, int draw) =>
-        BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{node}#{draw}")), 0);
+    private static ulong RandomStream(SiteNode node, int draw) => RandomStream($"{node}#{draw}");
+
+    private static ulong RandomStream(string key) => BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes(key)), 0);
 }

@@ -21,15 +21,18 @@ public sealed record EditResult(string CrossSection, string Label, IoiAttribute 
 /// <summary>
 /// Edits every cross-section of a sites file with the supervised features and with each SAE variant (greedy
 /// interpretation-agnostic and F1-ranked interpretation-aware), plus the baselines (no intervention, counterfactual
-/// patching, and the subspace edits of <see cref="BaselineEdits"/>), and scores them on the test split: edit accuracy
+/// patching, and the subspace edits of <see cref="BaselineEdits"/>, DAS's among them), and scores them on the test split: edit accuracy
 /// (argmax over the full vocabulary agrees with the counterfactual-patched run), weight removed, logit difference and
 /// IOI accuracy, each with a 95% bootstrap interval. Each node's SAE per attribute and variant comes from the
 /// <see cref="SaeSelector"/>.
 /// </summary>
-public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteActivations train, SiteActivations test, SaeSelector selector,
-    EditOptions options)
+public sealed class EditBenchmark(ITransformer model, Gpt2Weights weights, IoiDataset dataset, SiteActivations train, SiteActivations test,
+    SaeSelector selector, EditOptions options)
 {
-    private readonly BaselineEdits _baselines = new(selector, dataset, train, test, options);
+    private readonly BaselineEdits _baselines = new(weights, selector, dataset, train, test, options);
+
+    /// <summary>What DAS's training cost at each cross-section <see cref="Run"/> edited.</summary>
+    public IReadOnlyList<DasTrainingRecord> DasTraining => _baselines.DasTraining;
 
     /// <summary>
     /// Every row of every cross-section: the baselines, the supervised edit, and each variant's two edits with the SAEs
@@ -41,8 +44,8 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
         // supervised edit, the baselines (four, and each random draw) and two edits per variant and seed.
         int n = dataset.Test.Count;
         long saeRuns = crossSections.Sum(s => selector.VariantsCovering(s.Nodes).Sum(v => 2L * selector.SeedsOf(v).Count));
-        int perSection = 2 + 4 + options.RandomDraws;
-        var stage = new StageProgress(progress, "edits", (long)n * (1 + crossSections.Count * perSection + saeRuns));
+        int perSection = 2 + 5 + options.RandomDraws;
+        var stage = new StageProgress(progress, "edits", (long)n * (1 + crossSections.Count * perSection + saeRuns) + crossSections.Count * DasTrainingUnits);
         // Each cross-section's runs start at its first node's layer, from the clean run's residual stream.
         var runs = new CleanRunCache(model, [.. dataset.Test.Select(e => e.Clean)], crossSections.Select(s => s.Nodes.Min(n => n.Layer)),
             progress: stage.Step("clean run", n));
@@ -94,7 +97,7 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
         }
         yield return Result("supervised", "-", [runs.Score(supervised, stage.Step($"{section.Name}: supervised", n))], supervisedWeight);
 
-        foreach (var (method, draws) in _baselines.Run(section))
+        foreach (var (method, draws) in _baselines.Run(section, () => stage.Step($"{section.Name}: das training", DasTrainingUnits)))
         {
             var scores = draws.Select((edit, i) =>
                 runs.Score(edit.Edited, stage.Step($"{section.Name}: {method}{(draws.Count > 1 ? $" draw {i + 1}" : "")}", n))).ToList();
@@ -128,6 +131,9 @@ public sealed class EditBenchmark(ITransformer model, IoiDataset dataset, SiteAc
                 with { Seed = seed };
         }
     }
+
+    /// <summary>DAS's training in the stage's units, forward passes over prompts: a forward and backward pass is about three.</summary>
+    private long DasTrainingUnits => 3L * options.DasTrain * options.Das.MaxEpochs;
 
     /// <summary>Each prompt's mean over the runs (one run: its values unchanged).</summary>
     private static double[] MeanPerPrompt(IReadOnlyList<double[]> runs) =>

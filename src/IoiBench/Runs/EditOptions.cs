@@ -32,6 +32,18 @@ public sealed record EditOptions(int AgnosticLatents = 2, int AwareLatents = 1, 
     /// <summary>Train prompts the PCA and probe baselines are fitted on (the first ones of the split).</summary>
     public int BaselineTrain { get; init; } = 5000;
 
+    /// <summary>Train prompts DAS learns its subspaces on (the first ones of the split).</summary>
+    public int DasTrain { get; init; } = 1024;
+
+    /// <summary>Train prompts DAS stops early on (the last ones of the split, apart from those it learns on).</summary>
+    public int DasValidation { get; init; } = 256;
+
+    /// <summary>Prompts per DAS optimiser step.</summary>
+    public int DasBatch { get; init; } = 32;
+
+    /// <summary>DAS's training: the baselines' dimension and the run's seed.</summary>
+    public Edits.Das.DasOptions Das => new(BaselineDimensions, Seed: Seed);
+
     /// <summary>Whether SAEs are selected on the test split (the oracle and reference rules), not on validation.</summary>
     public bool SelectsOnTest => Selection != SelectionRule.Validation;
 

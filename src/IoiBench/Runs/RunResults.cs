@@ -34,6 +34,12 @@ public sealed record RunResults(RunProvenance Provenance, IReadOnlyList<EditResu
     /// <summary>The preset's training seeds. <see cref="Edits"/> and every readout use the first seed's SAEs.</summary>
     public IReadOnlyList<ulong> Seeds { get; init; } = [0];
 
+    /// <summary>The sites file's cross-sections the run edited, with their nodes (empty in files written before it was kept).</summary>
+    public IReadOnlyList<Sites.CrossSection> CrossSections { get; init; } = [];
+
+    /// <summary>What DAS's training cost and reached at each cross-section (the "das" rows of <see cref="Edits"/>).</summary>
+    public IReadOnlyList<DasTrainingRecord> DasTraining { get; init; } = [];
+
     /// <summary>The SAE edit rows of every seed but the first, for the seed spread (<see cref="SeedSpread"/>).</summary>
     public IReadOnlyList<EditResult> SeedEdits { get; init; } = [];
 

@@ -36,10 +36,10 @@ public class RunCommandTests
         Assert.Equal(RunJson.SchemaVersion, root.GetProperty("schema_version").GetInt32());
         Assert.Equal(3ul, root.GetProperty("provenance").GetProperty("seed").GetUInt64());
         var edits = root.GetProperty("edits").EnumerateArray().ToList();
-        // Per cross-section: none, counterfactual patch, supervised, the five subspace baselines, and agnostic + aware
+        // Per cross-section: none, counterfactual patch, supervised, the six subspace baselines, and agnostic + aware
         // for each of the two variants.
-        Assert.Equal(2 * 12, edits.Count);
-        string[] baselines = ["diffmean", "pca", "pca-diff", "probe", "random"];
+        Assert.Equal(2 * 13, edits.Count);
+        string[] baselines = ["diffmean", "pca", "pca-diff", "probe", "random", "das"];
         Assert.All(baselines, b => Assert.Equal(2, edits.Count(e => e.GetProperty("method").GetString() == b)));
         Assert.All(edits.Where(e => baselines.Contains(e.GetProperty("method").GetString())),
             e => Assert.InRange(e.GetProperty("weight_removed").GetProperty("mean").GetDouble(), 0, 1));
@@ -47,6 +47,15 @@ public class RunCommandTests
             Assert.Equal(1.0, patch.GetProperty("edit_accuracy").GetProperty("mean").GetDouble());
         Assert.All(edits.Where(e => e.GetProperty("method").GetString() == "none"),
             e => Assert.Equal(0.0, e.GetProperty("weight_removed").GetProperty("mean").GetDouble()));
+        // The sites file's cross-sections, with their nodes, for the report's map of the circuit.
+        Assert.Equal([1, 2], root.GetProperty("cross_sections").EnumerateArray().Select(c => c.GetProperty("nodes").GetArrayLength()));
+        // DAS trained at each cross-section on the first 48 of the 60 train prompts, stopped early on the last 12.
+        var das = root.GetProperty("das_training").EnumerateArray().ToList();
+        Assert.Equal(["io-out", "pos-qk"], das.Select(d => d.GetProperty("cross_section").GetString()));
+        Assert.All(das, d => Assert.Equal((48, 12, 2), (d.GetProperty("train_prompts").GetInt32(),
+            d.GetProperty("validation_prompts").GetInt32(), d.GetProperty("dimensions").GetInt32())));
+        Assert.All(das, d => Assert.True(d.GetProperty("validation_loss").GetDouble() <= d.GetProperty("initial_validation_loss").GetDouble()));
+        Assert.All(das, d => Assert.Equal(60L * d.GetProperty("epochs").GetInt32(), d.GetProperty("prompt_passes").GetInt64()));
         // One selection per node, attribute and variant, among the checkpoints (epoch 1) and the final SAEs (epoch 3):
         // the probes select an SAE for every attribute at every node.
         var selections = root.GetProperty("selections").EnumerateArray().ToList();
@@ -86,7 +95,7 @@ public class RunCommandTests
         Assert.Contains("| method | variant | edit accuracy | weight removed | logit diff | IOI accuracy | KL ratio |", leaderboard);
         Assert.Contains("| supervised | - |", leaderboard);
         Assert.Contains("## Where each attribute is decodable", leaderboard);
-        Assert.Equal(1 + 2 * 12, File.ReadAllLines(dir.File("run/edits.csv")).Length);
+        Assert.Equal(1 + 2 * 13, File.ReadAllLines(dir.File("run/edits.csv")).Length);
         Assert.Equal(1 + probes.Count, File.ReadAllLines(dir.File("run/probes.csv")).Length);
         Assert.Equal(1 + pathology.Count, File.ReadAllLines(dir.File("run/pathology.csv")).Length);
 
@@ -95,6 +104,9 @@ public class RunCommandTests
         Assert.Contains("Error pathology", report);
         Assert.Contains("Sparse probing", report);
         Assert.Contains("Feature recovery", report);
+        Assert.Contains("<h2 id=\"sec-Circuit\">", report);
+        Assert.Contains("IO in z: accuracy against weight removed", report);
+        Assert.Contains("DAS (n = 2): ", report);
 
         // run.json reads back into the same results: writing them again gives the same file, and `report` rewrites
         // the reports from it with other columns.
@@ -114,7 +126,7 @@ public class RunCommandTests
         // Two runs merged: every row of each, tagged with its run; columns chosen on the command line.
         var (mergedCode, merged, _) = CliRunner.Run("leaderboard", dir.File("run"), dir.File("run/run.json"), "--columns", "edit_accuracy,kl_ratio,probe@4");
         Assert.Equal(0, mergedCode);
-        Assert.Equal(2 * 2 * 12, merged.Split('\n').Count(l => l.StartsWith("| tiny-gpt2-preset |")));
+        Assert.Equal(2 * 2 * 13, merged.Split('\n').Count(l => l.StartsWith("| tiny-gpt2-preset |")));
         Assert.Contains("| run | method | variant | edit accuracy | KL ratio | probe k=4 |", merged);
         var (badCode, _, badError) = CliRunner.Run("leaderboard", dir.File("nowhere"));
         Assert.Equal(2, badCode);
