@@ -20,7 +20,7 @@ public static class RunHtmlReport
         ["#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"];
 
     /// <summary>The subspace baselines' colours (matplotlib's tab20b darks), apart from the variants'.</summary>
-    private static readonly string[] BaselinePalette = ["#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173"];
+    private static readonly string[] BaselinePalette = ["#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#17becf"];
 
     private static string Colour(string key) => key switch
     {
@@ -48,6 +48,7 @@ public static class RunHtmlReport
                         $"IoiBench {E(p.Version)}, finished {p.Finished:u}. Intervals: 95% bootstrap over test prompts. " +
                         "Every metric is defined in docs/metrics.md.</p>");
         var body = new StringBuilder();
+        CircuitIndex.Append(body, run, H2("Circuit"));
         EditPlots(body, run);
         LeaderboardTables(body, run);
         SeedSection(body, run);
@@ -84,7 +85,7 @@ public static class RunHtmlReport
     private static string H2(string title) => $"<h2 id=\"{Anchor("sec", title)}\">{E(title)}</h2>";
 
     /// <summary>An HTML id for a cross-section's or a node's section: its name with every other character a dash.</summary>
-    private static string Anchor(string kind, string name) =>
+    internal static string Anchor(string kind, string name) =>
         kind + "-" + string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-'));
 
     /// <summary>Links to every section, to each cross-section's leaderboard and to each node's drill-down rows.</summary>
@@ -107,7 +108,7 @@ public static class RunHtmlReport
         var shapes = sections.Select((s, i) => (results.First(r => r.CrossSection == s).Label, i)).ToList();
         html.AppendLine(H2("Edit accuracy against weight removed") + "<p class=\"note\">Each point is one method on one cross-section; " +
                         "the ideal is high accuracy with weight removed close to the supervised features'. The subspace baselines " +
-                        "(DiffMean, PCA, probe and random directions) are in both. Hover a point for its values.</p><div class=\"plots\">");
+                        "(DiffMean, PCA, probe, random and DAS directions) are in both. Hover a point for its values.</p><div class=\"plots\">");
         foreach (var (method, title) in new[] { ("agnostic", "Interpretation-agnostic (greedy, n = 2)"), ("aware", "Interpretation-aware (F1, 1 + 1)") })
         {
             bool Shown(EditResult r) => r.Method == method || r.Method == "supervised" || r.Method == "none" || BaselineEdits.Methods.Contains(r.Method);
@@ -138,7 +139,9 @@ public static class RunHtmlReport
             foreach (var r in section.OrderByDescending(r => r.EditAccuracy.Mean))
                 html.AppendLine($"<tr><td>{E(r.Method)}</td><td>{E(r.Variant)}</td>" + string.Concat(columns.Select(c => $"<td>{E(c.Cell(run, r))}</td>")) + "</tr>");
             html.AppendLine("</table>");
-            html.AppendLine(EditAccuracyBars(section.ToList()));
+            if (run.DasTraining.FirstOrDefault(d => d.CrossSection == first.CrossSection) is { } das)
+                html.AppendLine($"<p class=\"note\">{E(Leaderboard.DasTrainingLine(das))}</p>");
+            html.AppendLine("<div class=\"plots\">" + EditAccuracyBars(section.ToList()) + TradeOff(section.ToList()) + "</div>");
         }
     }
 
@@ -158,6 +161,29 @@ public static class RunHtmlReport
             }).ToList();
         return BarChart.Render($"{rows[0].Label}: edit accuracy", "edit accuracy", bars,
             [("none", Level("none")), ("counterfactual patch", Level("counterfactual patch"))]);
+    }
+
+    /// <summary>
+    /// A cross-section's edit accuracy against weight removed for every method, intervals as whiskers, with the
+    /// supervised edit's two intervals shaded: a method inside both bands does what the supervised features do.
+    /// </summary>
+    private static string TradeOff(IReadOnlyList<EditResult> rows)
+    {
+        string[] kinds = ["agnostic", "aware", "other"];
+        int Shape(EditResult r) => r.Method == "agnostic" ? 0 : r.Method == "aware" ? 1 : 2;
+        string Key(EditResult r) => r.Variant == "-" ? r.Method : r.Variant;
+        var shown = rows.Where(r => double.IsFinite(r.WeightRemoved.Mean)).ToList();
+        var points = shown.Select(r => new ScatterPoint(r.EditAccuracy.Mean, r.WeightRemoved.Mean, Colour(Key(r)), Shape(r),
+            $"{r.Method}{(r.Variant == "-" ? "" : " " + r.Variant)}: accuracy {r.EditAccuracy}, weight removed {r.WeightRemoved}",
+            r.EditAccuracy.Lower, r.EditAccuracy.Upper, r.WeightRemoved.Lower, r.WeightRemoved.Upper)).ToList();
+        var bands = rows.Where(r => r.Method == "supervised").SelectMany(r => new[]
+        {
+            new ScatterBand(true, r.EditAccuracy.Lower, r.EditAccuracy.Upper, "#fde3c8", $"supervised edit accuracy {r.EditAccuracy}"),
+            new ScatterBand(false, r.WeightRemoved.Lower, r.WeightRemoved.Upper, "#fde3c8", $"supervised weight removed {r.WeightRemoved}"),
+        }).ToList();
+        var legend = shown.Select(Key).Distinct().Select(k => (k, Colour(k))).ToList();
+        return ScatterPlot.Render($"{rows[0].Label}: accuracy against weight removed", "edit accuracy", "weight removed", points, legend,
+            [.. kinds.Select((k, i) => (k, i)).Where(k => shown.Any(r => Shape(r) == k.i))], (0, 1), (0, 1), bands: bands);
     }
 
     /// <summary>Each SAE row's edit accuracy per training seed, its spread, and each cross-section's rank stability.</summary>
@@ -254,7 +280,10 @@ public static class RunHtmlReport
                 html.AppendLine($"<tr><td>{E(variant)}</td><td>{rows.Average(r => r.BestF1):F3}</td><td>{rows.Average(r => r.Splitting):F2}</td>" +
                                 $"<td>{rows.Count(r => r.Splitting == 0)} of {rows.Count}</td><td>{rows.Average(r => r.MaxCosine):F3}</td></tr>");
             }
-            html.AppendLine("</table><details><summary>Per value</summary><table><tr><th>value</th>" +
+            var values = section.Select(r => r.Value).Distinct().ToList();
+            html.AppendLine("</table>" + Heatmap.Render($"{section.Key}: best latent's F1 per value", values, variants,
+                (row, column) => section.FirstOrDefault(r => r.Value == values[column] && r.Variant == variants[row])?.BestF1 ?? double.NaN));
+            html.AppendLine("<details><summary>Per value</summary><table><tr><th>value</th>" +
                             string.Concat(variants.Select(v => $"<th>{E(v)} best F1</th><th>{E(v)} F1 ≥ 0.5</th><th>{E(v)} max cosine</th>")) + "</tr>");
             foreach (var value in section.GroupBy(r => r.Value))
                 html.AppendLine($"<tr><td>{E(value.Key)}</td>" + string.Concat(variants.Select(v => value.FirstOrDefault(r => r.Variant == v) is { } r

@@ -6,15 +6,19 @@ namespace IoiBench.Reports;
 public sealed record ScatterPoint(double X, double Y, string Colour, int Shape, string Title,
     double XLower = double.NaN, double XUpper = double.NaN, double YLower = double.NaN, double YUpper = double.NaN);
 
+/// <summary>A shaded band across a scatter plot: the x values from Lower to Upper (<see cref="AlongX"/>), or the y values.</summary>
+public sealed record ScatterBand(bool AlongX, double Lower, double Upper, string Fill, string Title);
+
 /// <summary>
-/// A scatter plot in SVG: axes with ticks, points with interval whiskers, legends for colours and shapes, and optionally the
-/// line y = x.
+/// A scatter plot in SVG: axes with ticks, optional shaded bands behind the points, points with interval whiskers,
+/// legends for colours and shapes, and optionally the line y = x.
 /// </summary>
 public static class ScatterPlot
 {
     public static string Render(string title, string xLabel, string yLabel, IReadOnlyList<ScatterPoint> points,
         IReadOnlyList<(string Label, string Colour)> colours, IReadOnlyList<(string Label, int Shape)> shapes,
-        (double Min, double Max)? xRange = null, (double Min, double Max)? yRange = null, bool diagonal = false)
+        (double Min, double Max)? xRange = null, (double Min, double Max)? yRange = null, bool diagonal = false,
+        IReadOnlyList<ScatterBand>? bands = null)
     {
         const double left = 60, top = 36, plot = 360, legendWidth = 230;
         var svg = new SvgDocument(left + plot + 30 + legendWidth, top + plot + 56);
@@ -25,6 +29,14 @@ public static class ScatterPlot
         double Y(double v) => top + plot - (v - yMin) / (yMax - yMin) * plot;
 
         svg.Text(left + plot / 2, 20, title, 14, "middle", bold: true);
+        foreach (var band in bands ?? [])
+        {
+            // At least 3 px wide, so that a tight interval still shows.
+            double from = band.AlongX ? X(band.Lower) : Y(band.Upper), to = band.AlongX ? X(band.Upper) : Y(band.Lower);
+            double width = Math.Max(to - from, 3), start = (from + to - width) / 2;
+            if (band.AlongX) svg.Rect(start, top, width, plot, band.Fill, band.Title);
+            else svg.Rect(left, start, plot, width, band.Fill, band.Title);
+        }
         svg.Line(left, top + plot, left + plot, top + plot, "#444").Line(left, top, left, top + plot, "#444");
         foreach (double xv in Ticks(xMin, xMax))
             svg.Line(X(xv), top, X(xv), top + plot, "#eee").Text(X(xv), top + plot + 16, xv.ToString("0.###"), 10, "middle");
