@@ -64,10 +64,7 @@ public sealed class BackpropPass
         int d = cfg.DModel, rows = Rows, seqLen = _tokens.SeqLen;
         var residual = new float[rows * d];
         if (_hooks.Start is { } start) start.Residual.AsSpan(0, rows * d).CopyTo(residual);
-        else
-            for (int i = 0; i < _tokens.Ids.Length; i++)
-                TensorPrimitives.Add(_weights.TokenEmbedding.Row(_tokens.Ids[i]), _weights.PositionEmbedding.Row(i % seqLen),
-                    residual.AsSpan(i * d, d));
+        else Gpt2Model.Embed(_weights, _tokens, residual);
         var normed = new float[rows * d];
         var output = new float[rows * d];
         for (int layer = _firstLayer; layer < cfg.NLayer; layer++)
@@ -227,23 +224,16 @@ public sealed class BackpropPass
     /// <summary>Causal softmax attention per (prompt, head), as <see cref="Gpt2Model"/>'s; returns the probabilities [b, h, i, j].</summary>
     private float[] Attention(float[] qkv, float[] z)
     {
-        int d = Config.DModel, dHead = Config.DHead, nHead = Config.NHead, seqLen = _tokens.SeqLen, stride = 3 * d;
-        float scale = 1f / MathF.Sqrt(dHead);
+        int d = Config.DModel, dHead = Config.DHead, nHead = Config.NHead, seqLen = _tokens.SeqLen;
         var probs = new float[_tokens.Batch * nHead * seqLen * seqLen];
         Parallel.For(0, _tokens.Batch * nHead, item =>
         {
             int b = item / nHead, h = item % nHead;
             for (int i = 0; i < seqLen; i++)
             {
-                var query = qkv.AsSpan((b * seqLen + i) * stride + h * dHead, dHead);
                 var weights = probs.AsSpan((item * seqLen + i) * seqLen, i + 1);
-                for (int j = 0; j <= i; j++)
-                    weights[j] = TensorPrimitives.Dot(query, qkv.AsSpan((b * seqLen + j) * stride + d + h * dHead, dHead)) * scale;
-                TransformerOps.SoftMax(weights, weights);
-                var output = z.AsSpan((b * seqLen + i) * d + h * dHead, dHead);
-                output.Clear();
-                for (int j = 0; j <= i; j++)
-                    TensorPrimitives.MultiplyAdd(qkv.AsSpan((b * seqLen + j) * stride + 2 * d + h * dHead, dHead), weights[j], output, output);
+                TransformerOps.AttentionWeights(qkv, d, dHead, h, b * seqLen, i, weights);
+                TransformerOps.AttendValues(qkv, d, dHead, h, b * seqLen, weights, z.AsSpan((b * seqLen + i) * d + h * dHead, dHead));
             }
         });
         return probs;

@@ -31,7 +31,7 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
         try
         {
             if (hooks?.Start is { } start) start.Residual.CopyTo(residual, 0);
-            else Embed(tokens, residual);
+            else Embed(Weights, tokens, residual);
             RunLayers(tokens, hooks, residual, normed, qkv, z, hidden, output);
             return Unembed(residual, logitPositions, batch, seqLen);
         }
@@ -111,11 +111,12 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
         foreach (var capture in hooks?.ResidualCaptures ?? []) capture.Values = new float[batch * seqLen * cfg.DModel];
     }
 
-    private void Embed(TokenBatch tokens, float[] x)
+    /// <summary>x = the tokens' embeddings plus their positions', row by row.</summary>
+    internal static void Embed(Gpt2Weights weights, TokenBatch tokens, float[] x)
     {
-        int d = Config.DModel;
+        int d = weights.Config.DModel;
         for (int i = 0; i < tokens.Ids.Length; i++)
-            TensorPrimitives.Add(Weights.TokenEmbedding.Row(tokens.Ids[i]), Weights.PositionEmbedding.Row(i % tokens.SeqLen), x.AsSpan(i * d, d));
+            TensorPrimitives.Add(weights.TokenEmbedding.Row(tokens.Ids[i]), weights.PositionEmbedding.Row(i % tokens.SeqLen), x.AsSpan(i * d, d));
     }
 
     private void LayerNorm(float[] input, LayerNormParams? ln, float[] output, int rows)
@@ -176,8 +177,7 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
     /// <summary>Causal softmax attention per (prompt, head); z is written head-major into [rows, d].</summary>
     private void Attention(int layer, float[] qkv, float[] z, int batch, int seqLen, HookSet? hooks)
     {
-        int d = Config.DModel, dHead = Config.DHead, nHead = Config.NHead, stride = 3 * d;
-        float scale = 1f / MathF.Sqrt(dHead);
+        int d = Config.DModel, dHead = Config.DHead, nHead = Config.NHead;
         var patternPatches = hooks?.Patches.Where(p => p.Hook.Layer == layer && p.Hook.Point == HookPoint.Pattern).ToArray() ?? [];
         var patternCaptures = hooks?.Captures.Where(c => c.Hook.Layer == layer && c.Hook.Point == HookPoint.Pattern).ToArray() ?? [];
 
@@ -187,11 +187,8 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
             Span<float> pattern = stackalloc float[seqLen];
             for (int i = 0; i < seqLen; i++)
             {
-                var query = qkv.AsSpan((b * seqLen + i) * stride + h * dHead, dHead);
                 var weights = pattern[..(i + 1)];
-                for (int j = 0; j <= i; j++)
-                    weights[j] = TensorPrimitives.Dot(query, qkv.AsSpan((b * seqLen + j) * stride + d + h * dHead, dHead)) * scale;
-                TransformerOps.SoftMax(weights, weights);
+                TransformerOps.AttentionWeights(qkv, d, dHead, h, b * seqLen, i, weights);
                 pattern[(i + 1)..].Clear();
 
                 foreach (var patch in patternPatches)
@@ -201,10 +198,7 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
                     if (capture.Hook.Head == h && capture.Positions[b] == i)
                         pattern.CopyTo(capture.Values.AsSpan(b * seqLen, seqLen));
 
-                var output = z.AsSpan((b * seqLen + i) * d + h * dHead, dHead);
-                output.Clear();
-                for (int j = 0; j <= i; j++)
-                    TensorPrimitives.MultiplyAdd(qkv.AsSpan((b * seqLen + j) * stride + 2 * d + h * dHead, dHead), weights[j], output, output);
+                TransformerOps.AttendValues(qkv, d, dHead, h, b * seqLen, weights, z.AsSpan((b * seqLen + i) * d + h * dHead, dHead));
             }
         });
     }

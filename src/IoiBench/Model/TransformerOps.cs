@@ -32,6 +32,30 @@ public static class TransformerOps
         TensorPrimitives.Divide(output, TensorPrimitives.Sum(output), output);
     }
 
+    /// <summary>
+    /// Causal attention's weights of query position i of one head over key positions 0…i: softmax(q_i·k_j/√d_head),
+    /// from a fused [rows, q | k | v] buffer, head-major, whose row <paramref name="firstRow"/> is the prompt's first.
+    /// </summary>
+    public static void AttentionWeights(ReadOnlySpan<float> qkv, int dModel, int dHead, int head, int firstRow, int i, Span<float> weights)
+    {
+        int stride = 3 * dModel;
+        float scale = 1f / MathF.Sqrt(dHead);
+        var query = qkv.Slice((firstRow + i) * stride + head * dHead, dHead);
+        for (int j = 0; j <= i; j++)
+            weights[j] = TensorPrimitives.Dot(query, qkv.Slice((firstRow + j) * stride + dModel + head * dHead, dHead)) * scale;
+        SoftMax(weights[..(i + 1)], weights[..(i + 1)]);
+    }
+
+    /// <summary>output = Σ_j weights[j]·v_j over key positions 0…i of one head (the layout of <see cref="AttentionWeights"/>).</summary>
+    public static void AttendValues(ReadOnlySpan<float> qkv, int dModel, int dHead, int head, int firstRow, ReadOnlySpan<float> weights,
+        Span<float> output)
+    {
+        int stride = 3 * dModel;
+        output.Clear();
+        for (int j = 0; j < weights.Length; j++)
+            TensorPrimitives.MultiplyAdd(qkv.Slice((firstRow + j) * stride + 2 * dModel + head * dHead, dHead), weights[j], output, output);
+    }
+
     /// <summary>In place on the first <paramref name="count"/> values: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in parallel chunks.</summary>
     public static void GeluNew(float[] values, int count)
     {

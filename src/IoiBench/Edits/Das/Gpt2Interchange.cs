@@ -28,10 +28,10 @@ public static class Gpt2Interchange
         var batches = new Dictionary<int, Batch>();
         List<int[]> Split(int offset, int count)
         {
-            var part = prompts.Skip(offset).Take(count).ToList();
-            var indices = PromptRunner.Batches(part, batchSize).Select(b => b.Indices.Select(i => i + offset).ToArray()).ToList();
-            foreach (var (batch, members) in PromptRunner.Batches(part, batchSize).Zip(indices))
+            var indices = new List<int[]>();
+            foreach (var batch in PromptRunner.Batches([.. prompts.Skip(offset).Take(count)], batchSize))
             {
+                int[] members = [.. batch.Indices.Select(i => i + offset)];
                 float[]? residual = null;
                 if (start > 0)
                 {
@@ -42,6 +42,7 @@ public static class Gpt2Interchange
                 }
                 batches[members[0]] = new Batch(batch.Tokens, [.. nodes.Select(n => batch.Prompts.Select(p => p.Positions[n.Position]).ToArray())],
                     [.. batch.Prompts.Select(p => p.Positions.End)], residual);
+                indices.Add(members);
             }
             return indices;
         }
