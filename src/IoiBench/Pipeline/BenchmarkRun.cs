@@ -90,6 +90,7 @@ public static class BenchmarkRun
             SeedEdits = [.. allEdits.Except(edits)],
             DasTraining = editBenchmark.DasTraining,
             CrossSections = sites.CrossSections,
+            Dictionaries = [.. sites.Nodes.Select(n => DictionaryQuality.Measure(selector.Dictionary(n), inputs.Test, inputs.Dataset))],
             Imported = [.. imported.Select(sae => new ImportedSaeRecord(sae.Name, sae.Format, sae.Hook.ToString(), sae.Basis.Name(), sae.Directory,
                 sae.FileHash, [.. placed.Where(p => p.Sae == sae).Select(p => p.Node.ToString())]))],
         };

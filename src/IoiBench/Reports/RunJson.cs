@@ -18,7 +18,7 @@ public static class RunJson
     /// Version 3 added <c>excluded</c>, <c>seeds</c>, each SAE edit's <c>seed</c>, the other seeds' rows (<c>seed_edits</c>)
     /// and the <c>seed_spread</c> derived from them (not read back: it is recomputed); files of version 2 still read.
     /// Optional sections that later runs add (<c>imported_saes</c>, <c>candidate_scores</c>, <c>cross_sections</c>,
-    /// <c>das_training</c>) are
+    /// <c>supervised_dictionaries</c>, <c>das_training</c>) are
     /// read as empty where absent.
     /// </summary>
     public const int SchemaVersion = 4;
@@ -212,6 +212,15 @@ public static class RunJson
                 foreach (var node in x.Nodes) json.WriteStringValue(node.ToString());
                 json.WriteEndArray();
             });
+            Array("supervised_dictionaries", run.Dictionaries, x =>
+            {
+                json.WriteString("node", x.Node.ToString());
+                Number("explained_variance", x.ExplainedVariance);
+                Number("relative_error", x.RelativeError);
+                Number("io_weight", x.IoWeight);
+                Number("s_weight", x.SWeight);
+                Number("pos_weight", x.PosWeight);
+            });
             Array("das_training", run.DasTraining, x =>
             {
                 json.WriteString("cross_section", x.CrossSection);
@@ -292,6 +301,10 @@ public static class RunJson
                 CrossSections = root.TryGetProperty("cross_sections", out _)
                     ? Items(root, "cross_sections", x => new CrossSection(S(x, "name"), S(x, "label"), Attribute(x),
                         [.. x.GetProperty("nodes").EnumerateArray().Select(n => SiteNode.Parse(n.GetString()!))]))
+                    : [],
+                Dictionaries = root.TryGetProperty("supervised_dictionaries", out _)
+                    ? Items(root, "supervised_dictionaries", x => new DictionaryQuality(SiteNode.Parse(S(x, "node")), D(x, "explained_variance"),
+                        D(x, "relative_error"), D(x, "io_weight"), D(x, "s_weight"), D(x, "pos_weight")))
                     : [],
                 DasTraining = root.TryGetProperty("das_training", out _)
                     ? Items(root, "das_training", x => new DasTrainingRecord(S(x, "cross_section"), x.GetProperty("dimensions").GetInt32(),

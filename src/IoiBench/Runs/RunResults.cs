@@ -37,6 +37,9 @@ public sealed record RunResults(RunProvenance Provenance, IReadOnlyList<EditResu
     /// <summary>The sites file's cross-sections the run edited, with their nodes (empty in files written before it was kept).</summary>
     public IReadOnlyList<Sites.CrossSection> CrossSections { get; init; } = [];
 
+    /// <summary>The supervised dictionary's quality at every node of the sites file.</summary>
+    public IReadOnlyList<DictionaryQuality> Dictionaries { get; init; } = [];
+
     /// <summary>What DAS's training cost and reached at each cross-section (the "das" rows of <see cref="Edits"/>).</summary>
     public IReadOnlyList<DasTrainingRecord> DasTraining { get; init; } = [];
 

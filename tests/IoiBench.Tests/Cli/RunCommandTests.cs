@@ -49,6 +49,12 @@ public class RunCommandTests
             e => Assert.Equal(0.0, e.GetProperty("weight_removed").GetProperty("mean").GetDouble()));
         // The sites file's cross-sections, with their nodes, for the report's map of the circuit.
         Assert.Equal([1, 2], root.GetProperty("cross_sections").EnumerateArray().Select(c => c.GetProperty("nodes").GetArrayLength()));
+        // The supervised dictionary at each of the 3 nodes: its three attribute weights sum to 1 on every prompt.
+        var dictionaries = root.GetProperty("supervised_dictionaries").EnumerateArray().ToList();
+        Assert.Equal(3, dictionaries.Count);
+        Assert.All(dictionaries, d => Assert.Equal(1.0, d.GetProperty("io_weight").GetDouble() + d.GetProperty("s_weight").GetDouble()
+                                                        + d.GetProperty("pos_weight").GetDouble(), 6));
+        Assert.All(dictionaries, d => Assert.InRange(d.GetProperty("relative_error").GetDouble(), 0, 2));
         // DAS trained at each cross-section on the first 48 of the 60 train prompts, stopped early on the last 12.
         var das = root.GetProperty("das_training").EnumerateArray().ToList();
         Assert.Equal(["io-out", "pos-qk"], das.Select(d => d.GetProperty("cross_section").GetString()));
@@ -105,6 +111,7 @@ public class RunCommandTests
         Assert.Contains("Sparse probing", report);
         Assert.Contains("Feature recovery", report);
         Assert.Contains("<h2 id=\"sec-Circuit\">", report);
+        Assert.Contains("<tr id=\"site-z-1-1-end\">", report);
         Assert.Contains("IO in z: accuracy against weight removed", report);
         Assert.Contains("DAS (n = 2): ", report);
 
