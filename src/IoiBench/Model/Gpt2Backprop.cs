@@ -185,12 +185,8 @@ public sealed class BackpropPass
         var invStd = new float[count];
         for (int r = 0; r < count; r++)
         {
-            var x = input.AsSpan((rowOf?.Invoke(r) ?? r) * d, d);
             var xHat = normalised.AsSpan(r * d, d);
-            float mean = TensorPrimitives.Sum(x) / d;
-            TensorPrimitives.Subtract(x, mean, xHat);
-            invStd[r] = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(xHat) / d + Config.LayerNormEpsilon);
-            TensorPrimitives.Multiply(xHat, invStd[r], xHat);
+            invStd[r] = TransformerOps.LayerNorm(input.AsSpan((rowOf?.Invoke(r) ?? r) * d, d), null, Config.LayerNormEpsilon, xHat);
             var y = output.AsSpan(r * d, d);
             if (ln is null) xHat.CopyTo(y);
             else
@@ -297,15 +293,10 @@ public sealed class BackpropPass
 
     private Tensor Unembed(float[] residual)
     {
-        int d = Config.DModel, vocab = Config.VocabSize, count = _logitPositions.Length;
+        int d = Config.DModel, count = _logitPositions.Length;
         var normed = new float[count * d];
         (_finalNorm, _finalInvStd) = LayerNorm(residual, _weights.LnFinal, normed, count, LogitRow);
-        var logits = new Tensor(count, vocab);
-        if (_weights.UnembeddingBias is { } bias)
-            for (int r = 0; r < count; r++) bias.Span.CopyTo(logits.Row(r));
-        Gemm.Multiply(normed, _weights.Unembedding.Span, logits.Span, count, vocab, d, transB: true,
-            beta: _weights.UnembeddingBias is null ? 0f : 1f);
-        return logits;
+        return Gpt2Model.Logits(_weights, normed, count);
     }
 
     /// <summary>The residual stream's gradient after the last layer: dLogits·W_U through the final LayerNorm.</summary>

@@ -205,7 +205,7 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
 
     private Tensor Unembed(float[] residual, ReadOnlySpan<int> logitPositions, int batch, int seqLen)
     {
-        int d = Config.DModel, vocab = Config.VocabSize, count = logitPositions.Length;
+        int d = Config.DModel, count = logitPositions.Length;
         int perPrompt = count / batch;
         var normed = new float[count * d];
         for (int r = 0; r < count; r++)
@@ -213,11 +213,18 @@ public sealed class Gpt2Model(Gpt2Weights weights) : ITransformer
             int row = r / perPrompt * seqLen + logitPositions[r];
             TransformerOps.LayerNorm(residual.AsSpan(row * d, d), Weights.LnFinal, Config.LayerNormEpsilon, normed.AsSpan(r * d, d));
         }
+        return Logits(Weights, normed, count);
+    }
+
+    /// <summary>The logits [count, vocab] of <paramref name="count"/> rows after the final LayerNorm: normed·W_Uᵀ (+ b_U once processed).</summary>
+    internal static Tensor Logits(Gpt2Weights weights, float[] normed, int count)
+    {
+        int d = weights.Config.DModel, vocab = weights.Config.VocabSize;
         var logits = new Tensor(count, vocab);
         var output = logits.Span;
-        if (Weights.UnembeddingBias is { } bias)
+        if (weights.UnembeddingBias is { } bias)
             for (int r = 0; r < count; r++) bias.Span.CopyTo(output.Slice(r * vocab, vocab));
-        Gemm.Multiply(normed, Weights.Unembedding.Span, output, count, vocab, d, transB: true, beta: Weights.UnembeddingBias is null ? 0f : 1f);
+        Gemm.Multiply(normed, weights.Unembedding.Span, output, count, vocab, d, transB: true, beta: weights.UnembeddingBias is null ? 0f : 1f);
         return logits;
     }
 }

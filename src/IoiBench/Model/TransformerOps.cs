@@ -8,16 +8,21 @@ public static class TransformerOps
     private const int GeluChunk = 4096;
     private static readonly float GeluC1 = MathF.Sqrt(2f / MathF.PI), GeluC3 = MathF.Sqrt(2f / MathF.PI) * 0.044715f;
 
-    /// <summary>(x − mean)/√(var + eps), then ·weight + bias unless the LayerNorm was folded (null).</summary>
-    public static void LayerNorm(ReadOnlySpan<float> x, LayerNormParams? ln, float eps, Span<float> output)
+    /// <summary>
+    /// (x − mean)/√(var + eps), then ·weight + bias unless the LayerNorm was folded (null); returns 1/√(var + eps),
+    /// which the backward pass needs.
+    /// </summary>
+    public static float LayerNorm(ReadOnlySpan<float> x, LayerNormParams? ln, float eps, Span<float> output)
     {
         float mean = TensorPrimitives.Sum(x) / x.Length;
         TensorPrimitives.Subtract(x, mean, output);
         float variance = TensorPrimitives.SumOfSquares(output) / x.Length;
-        TensorPrimitives.Multiply(output, 1f / MathF.Sqrt(variance + eps), output);
-        if (ln is null) return;
+        float invStd = 1f / MathF.Sqrt(variance + eps);
+        TensorPrimitives.Multiply(output, invStd, output);
+        if (ln is null) return invStd;
         TensorPrimitives.Multiply(output, ln.Weight.Span, output);
         TensorPrimitives.Add(output, ln.Bias.Span, output);
+        return invStd;
     }
 
     /// <summary>

@@ -76,6 +76,14 @@ public sealed class Tensor
         return Buffer.AsSpan(Offset + index * Shape[1], Shape[1]);
     }
 
+    /// <summary>A new rank-2 tensor of the rows at <paramref name="indices"/>, in their order.</summary>
+    public Tensor Rows(IReadOnlyList<int> indices)
+    {
+        var rows = new Tensor(indices.Count, Shape[1]);
+        for (int r = 0; r < indices.Count; r++) Row(indices[r]).CopyTo(rows.Row(r));
+        return rows;
+    }
+
     public Tensor Clone() => From(Span.ToArray(), Shape);
 
     public override string ToString() => $"Tensor[{string.Join(", ", Shape)}]";

@@ -1,10 +1,10 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using IoiBench.Model;
 using IoiBench.Prompts;
 using IoiBench.Runs;
 using IoiBench.Sites;
+using static IoiBench.Reports.RunHtmlReport;
 
 namespace IoiBench.Reports;
 
@@ -16,9 +16,6 @@ namespace IoiBench.Reports;
 /// </summary>
 public static class CircuitIndex
 {
-    private static readonly string[] Colours =
-        ["#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf", "#393b79"];
-
     public static void Append(StringBuilder html, RunResults run, string heading)
     {
         if (run.CrossSections.Count == 0) return;
@@ -27,7 +24,7 @@ public static class CircuitIndex
         int layers = nodes.Max(n => n.Layer) + 1;
         var heads = nodes.Where(n => !n.HeadHook.WholeLayer).Select(n => n.Head).Distinct().Order().ToList();
         bool wholeLayer = nodes.Any(n => n.HeadHook.WholeLayer);
-        string Colour(int section) => Colours[section % Colours.Length];
+        string Colour(int section) => RunHtmlReport.Palette[section % RunHtmlReport.Palette.Length];
 
         html.AppendLine(heading + "<p class=\"note\">Every node of the sites file by layer and head; a node links to its row below, " +
                         "each mark after it to a cross-section it belongs to: " + string.Join(" · ", run.CrossSections.Select((c, i) =>
@@ -88,6 +85,4 @@ public static class CircuitIndex
 
     private static string Mark(CrossSection section, string colour) =>
         $"<span title=\"{E(section.Label)}\" style=\"display:inline-block;width:9px;height:9px;margin-left:3px;background:{colour}\"></span>";
-
-    private static string E(string text) => WebUtility.HtmlEncode(text);
 }

@@ -16,7 +16,7 @@ namespace IoiBench.Reports;
 public static class RunHtmlReport
 {
     /// <summary>Matplotlib's tab10 without its greys: SAE variants take them in registry order, other methods after.</summary>
-    private static readonly string[] Palette =
+    internal static readonly string[] Palette =
         ["#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"];
 
     /// <summary>The subspace baselines' colours (matplotlib's tab20b darks), apart from the variants'.</summary>
@@ -402,5 +402,5 @@ public static class RunHtmlReport
 
     private static string A(IoiAttribute attribute) => attribute.ToString().ToUpperInvariant();
 
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    internal static string E(string text) => WebUtility.HtmlEncode(text);
 }

@@ -82,13 +82,7 @@ public sealed class BaselineEdits(Gpt2Weights weights, SaeSelector selector, Ioi
         int validation = Math.Min(options.DasValidation, train.Prompts / 5);
         int fitted = Math.Min(options.DasTrain, train.Prompts - validation);
         int[] indices = [.. Enumerable.Range(0, fitted), .. Enumerable.Range(train.Prompts - validation, validation)];
-        Tensor Rows(SiteNode node, PromptVariant variant)
-        {
-            var all = train.Get(node, variant);
-            var rows = new Tensor(indices.Length, all.Shape[1]);
-            for (int r = 0; r < indices.Length; r++) all.Row(indices[r]).CopyTo(rows.Row(r));
-            return rows;
-        }
+        Tensor Rows(SiteNode node, PromptVariant variant) => train.Get(node, variant).Rows(indices);
         var cfVariant = PromptVariants.Of(section.Attribute);
         var nodes = section.Nodes;
         var problem = Gpt2Interchange.Build(weights, [.. indices.Select(i => dataset.Train[i].Clean)], nodes,

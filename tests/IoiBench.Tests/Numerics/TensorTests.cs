@@ -19,6 +19,17 @@ public class TensorTests
     }
 
     [Fact]
+    public void RowsGathersACopyInTheIndicesOrder()
+    {
+        var t = Tensor.From([0f, 1f, 10f, 11f, 20f, 21f], 3, 2);
+        var rows = t.Rows([2, 0, 2]);
+        Assert.Equal([3, 2], rows.Shape);
+        Assert.Equal([20f, 21f, 0f, 1f, 20f, 21f], rows.Span.ToArray());
+        rows.Row(0)[0] = -1f;
+        Assert.Equal(20f, t.Row(2)[0]);
+    }
+
+    [Fact]
     public void CloneSharesNothing()
     {
         var t = Tensor.From([1f, 2f, 3f, 4f], 2, 2);

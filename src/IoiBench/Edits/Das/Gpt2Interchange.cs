@@ -66,17 +66,10 @@ public static class Gpt2Interchange
         var target = new Tensor(prompts.Count, weights.Config.VocabSize);
         foreach (var members in train.Concat(validation))
         {
-            var cfRows = counterfactual.Select(rows => Rows(rows, members)).ToArray();
+            var cfRows = counterfactual.Select(rows => rows.Rows(members)).ToArray();
             var logits = Run(members, cfRows).Logits;
             for (int r = 0; r < members.Length; r++) TransformerOps.SoftMax(logits.Row(r), target.Row(members[r]));
         }
         return new DasProblem(clean, counterfactual, target, train, validation, Run);
-    }
-
-    private static Tensor Rows(Tensor tensor, int[] members)
-    {
-        var rows = new Tensor(members.Length, tensor.Shape[1]);
-        for (int r = 0; r < members.Length; r++) tensor.Row(members[r]).CopyTo(rows.Row(r));
-        return rows;
     }
 }
