@@ -20,6 +20,8 @@ public sealed record BenchmarkOptions(SiteSource Source, string? PresetPath, str
     public SelectionRule Selection { get; init; } = SelectionRule.Validation;
     public F1Split F1Split { get; init; } = F1Split.Train;
     public int PathologyPrompts { get; init; } = 500;
+    /// <summary>Test prompts each node is edited alone on (<see cref="EditOptions.NodeEditPrompts"/>).</summary>
+    public int NodeEditPrompts { get; init; } = 1000;
     public int ProbeTrain { get; init; } = 5000;
     /// <summary>The subspace baselines' dimension (<see cref="EditOptions.BaselineDimensions"/>).</summary>
     public int BaselineDimensions { get; init; } = 2;
@@ -62,7 +64,7 @@ public static class BenchmarkRun
         AddImported(candidates, excluded, placed, unplaced, seeds[0], basis);
         ulong seed = inputs.Dataset.Options.Seed;
         var editOptions = new EditOptions(Selection: options.Selection, Seed: seed, F1Split: options.F1Split)
-            { BaselineDimensions = options.BaselineDimensions };
+            { BaselineDimensions = options.BaselineDimensions, NodeEditPrompts = options.NodeEditPrompts };
         var selector = new SaeSelector(inputs.Transformer, inputs.Dataset, inputs.Train, validation, inputs.Test, candidates, editOptions);
         var edited = sites.CrossSections.SelectMany(s => s.Nodes.Select(n => (n, s.Attribute))).ToList();
         selector.SelectAll([.. edited, .. ProbingBenchmark.SelectionPairs(sites.Nodes, sites.CrossSections)], progress, everySeed: edited);
@@ -89,6 +91,7 @@ public static class BenchmarkRun
             Seeds = seeds,
             SeedEdits = [.. allEdits.Except(edits)],
             DasTraining = editBenchmark.DasTraining,
+            NodeEdits = editBenchmark.NodeEdits,
             CrossSections = sites.CrossSections,
             Dictionaries = [.. sites.Nodes.Select(n => DictionaryQuality.Measure(selector.Dictionary(n), inputs.Test, inputs.Dataset))],
             Imported = [.. imported.Select(sae => new ImportedSaeRecord(sae.Name, sae.Format, sae.Hook.ToString(), sae.Basis.Name(), sae.Directory,

@@ -1,7 +1,10 @@
 namespace IoiBench.Reports;
 
-/// <summary>One bar: its label, value, 95% interval (NaN: none) and colour, and the tooltip.</summary>
-public sealed record Bar(string Label, double Value, double Lower, double Upper, string Colour, string Title);
+/// <summary>One bar: its label, value, 95% interval (NaN: none) and colour, the tooltip, and a link a click follows.</summary>
+public sealed record Bar(string Label, double Value, double Lower, double Upper, string Colour, string Title)
+{
+    public string? Link { get; init; }
+}
 
 /// <summary>
 /// A horizontal bar chart in SVG over [min, max] (default [0, 1]): one bar per row, drawn from 0, with its interval as a
@@ -33,7 +36,7 @@ public static class BarChart
             svg.Text(left - 6, y + row * 0.7, bar.Label, 11, "end");
             if (!double.IsFinite(bar.Value)) continue;
             double from = X(Math.Max(min, 0)), to = X(bar.Value);
-            svg.Rect(Math.Min(from, to), y + 3, Math.Abs(to - from), row - 6, bar.Colour, bar.Title);
+            svg.Rect(Math.Min(from, to), y + 3, Math.Abs(to - from), row - 6, bar.Colour, bar.Title, bar.Link);
             if (double.IsFinite(bar.Lower) && double.IsFinite(bar.Upper))
                 svg.Line(X(bar.Lower), y + row / 2, X(bar.Upper), y + row / 2, "#222", 1.2);
         }

@@ -46,7 +46,7 @@ public static class RunComparison
         Add("selected SAE's LD recovered", run.Selections, reference.Selections, Selection, s => s.LdRecovered);
         Add("KL ratio (error pathology)", run.Pathology, reference.Pathology, p => $"{p.Scope} {p.Method}", p => p.Values.KlRatio);
         Add("probe test accuracy", run.Probes, reference.Probes, p => $"{p.Scope} {p.Attribute} {p.Method} k={p.K}", p => p.TestAccuracy.Mean);
-        Add("best F1 (feature recovery)", run.Recovery, reference.Recovery, r => $"{r.CrossSection} {r.Variant} {r.Value}", r => r.BestF1);
+        Add("best F1 (feature recovery)", run.Recovery, reference.Recovery, r => $"{r.Scope} {r.Attribute} {r.Variant} {r.Value}", r => r.BestF1);
         return differences;
     }
 

@@ -7,11 +7,13 @@ using IoiBench.Saes;
 namespace IoiBench.Reports;
 
 /// <summary>
-/// The self-contained <c>report.html</c> of a run: provenance and links to every section, cross-section and node; edit
-/// accuracy against weight removed for the interpretation-agnostic and -aware edits (as in the reference's figures);
-/// the leaderboard tables, each with a bar chart of edit accuracy per method; error pathology; sparse probing across
-/// every node; feature recovery per cross-section; L0, LD recovered and explained variance against the distance edits
-/// leave to the counterfactual, and per node their rank correlations; and a per-site drill-down. Inline SVG, no scripts.
+/// The self-contained <c>report.html</c> of a run: provenance and links to every section, cross-section and node; the
+/// circuit index (<see cref="CircuitIndex"/>); edit accuracy against weight removed for the interpretation-agnostic and
+/// -aware edits (as in the reference's figures); the leaderboard tables, each with a bar chart of edit accuracy per
+/// method, the trade-off plot and its nodes edited alone; error pathology; sparse probing across every node; feature
+/// recovery per cross-section; L0, LD recovered and explained variance against the distance edits leave to the
+/// counterfactual, and per node their rank correlations; and a section per node (<see cref="NodeSections"/>). Inline
+/// SVG, no scripts; a point or bar that stands for a node links to its section.
 /// </summary>
 public static class RunHtmlReport
 {
@@ -22,7 +24,7 @@ public static class RunHtmlReport
     /// <summary>The subspace baselines' colours (matplotlib's tab20b darks), apart from the variants'.</summary>
     private static readonly string[] BaselinePalette = ["#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#17becf"];
 
-    private static string Colour(string key) => key switch
+    internal static string Colour(string key) => key switch
     {
         "supervised" => "#111111",
         "none" => "#aaaaaa",
@@ -57,7 +59,7 @@ public static class RunHtmlReport
         RecoverySection(body, run);
         SelectionPlots(body, run);
         RankCorrelations(body, run);
-        DrillDown(body, run);
+        NodeSections.Append(body, run, H2("Per-site drill-down"));
         ImportedSection(body, run);
         if (run.Excluded.Count > 0)
             body.AppendLine(H2("Excluded SAEs") + "<ul>" + string.Concat(run.Excluded.Select(x =>
@@ -88,7 +90,11 @@ public static class RunHtmlReport
     internal static string Anchor(string kind, string name) =>
         kind + "-" + string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-'));
 
-    /// <summary>Links to every section, to each cross-section's leaderboard and to each node's drill-down rows.</summary>
+    /// <summary>Links to the nodes' drill-down sections.</summary>
+    internal static string NodeLinks(IEnumerable<Sites.SiteNode> nodes) =>
+        string.Join(" · ", nodes.Select(n => $"<a href=\"#{Anchor("node", n.ToString())}\">{E(n.ToString())}</a>"));
+
+    /// <summary>Links to every section, to each cross-section's leaderboard and to each node's drill-down section.</summary>
     private static void Contents(StringBuilder html, RunResults run, string body)
     {
         var sections = System.Text.RegularExpressions.Regex.Matches(body, "<h2 id=\"([^\"]+)\">([^<]+)</h2>");
@@ -96,9 +102,11 @@ public static class RunHtmlReport
                         string.Join(" · ", sections.Select(m => $"<a href=\"#{m.Groups[1].Value}\">{m.Groups[2].Value}</a>")) + "</p>");
         html.AppendLine("<p class=\"note\">Cross-sections: " + string.Join(" · ", run.Edits.GroupBy(r => r.CrossSection).Select(g =>
             $"<a href=\"#{Anchor("cs", g.Key)}\">{E(g.First().Label)}</a> ({A(g.First().Attribute)})")) + "</p>");
-        var nodes = run.Selections.Select(s => s.Node.ToString()).Distinct().Order(StringComparer.Ordinal);
-        html.AppendLine("<p class=\"note\">Nodes: " +
-                        string.Join(" · ", nodes.Select(n => $"<a href=\"#{Anchor("node", n)}\">{E(n)}</a>")) + "</p>");
+        html.AppendLine("<p class=\"note\">Nodes: " + NodeLinks(CircuitIndex.Nodes(run)) + "</p>");
+        var attributes = run.Probes.Select(p => p.Attribute).Distinct().ToList();
+        if (attributes.Count > 0)
+            html.AppendLine("<p class=\"note\">Attributes (where each is decodable): " +
+                            string.Join(" · ", attributes.Select(a => $"<a href=\"#{Anchor("attr", A(a))}\">{A(a)}</a>")) + "</p>");
     }
 
     private static void EditPlots(StringBuilder html, RunResults run)
@@ -141,7 +149,10 @@ public static class RunHtmlReport
             html.AppendLine("</table>");
             if (run.DasTraining.FirstOrDefault(d => d.CrossSection == first.CrossSection) is { } das)
                 html.AppendLine($"<p class=\"note\">{E(Leaderboard.DasTrainingLine(das))}</p>");
-            html.AppendLine("<div class=\"plots\">" + EditAccuracyBars(section.ToList()) + TradeOff(section.ToList()) + "</div>");
+            if (run.CrossSections.FirstOrDefault(c => c.Name == first.CrossSection) is { } nodes)
+                html.AppendLine($"<p class=\"note\">Nodes: {NodeLinks(nodes.Nodes)}</p>");
+            html.AppendLine("<div class=\"plots\">" + EditAccuracyBars(section.ToList()) + TradeOff(section.ToList()) +
+                            NodeSections.AloneHeatmap(run, first.CrossSection, first.Label) + "</div>");
         }
     }
 
@@ -254,7 +265,7 @@ public static class RunHtmlReport
         {
             var rows = run.Probes.Where(p => p.Attribute == attribute).GroupBy(p => (p.Kind, p.Scope)).OrderBy(g => g.Key.Kind).ToList();
             int classes = rows.SelectMany(g => g).Max(p => p.Classes);
-            html.AppendLine($"<h3>{A(attribute)} <span class=\"note\">({classes} classes on train)</span></h3>");
+            html.AppendLine($"<h3 id=\"{Anchor("attr", A(attribute))}\">{A(attribute)} <span class=\"note\">({classes} classes on train)</span></h3>");
             html.AppendLine("<table><tr><th>scope</th>" + string.Concat(probeColumns.Select(Header)) + "</tr>");
             foreach (var group in rows)
                 html.AppendLine($"<tr><td>{(group.Key.Kind == ScopeKind.CrossSection ? "<b>" + E(group.Key.Scope) + "</b>" : E(group.Key.Scope))}</td>" +
@@ -269,7 +280,7 @@ public static class RunHtmlReport
         html.AppendLine(H2("Feature recovery") + "<p class=\"note\">Per value of the cross-section's attribute, means over its nodes of each node's selected " +
                         "SAE: the best latent's F1 as a detector of the value (train split), the number of latents with F1 ≥ 0.5 (more than one: the value " +
                         "is split), and the best cosine between a decoder row and the value's supervised feature.</p>");
-        foreach (var section in run.Recovery.GroupBy(r => r.CrossSection))
+        foreach (var section in run.Recovery.Where(r => r.Kind == ScopeKind.CrossSection).GroupBy(r => r.Scope))
         {
             var variants = section.Select(r => r.Variant).Distinct().ToList();
             html.AppendLine($"<h3>{E(section.Key)} <span class=\"note\">(attribute {A(section.First().Attribute)})</span></h3>");
@@ -281,8 +292,13 @@ public static class RunHtmlReport
                                 $"<td>{rows.Count(r => r.Splitting == 0)} of {rows.Count}</td><td>{rows.Average(r => r.MaxCosine):F3}</td></tr>");
             }
             var values = section.Select(r => r.Value).Distinct().ToList();
-            html.AppendLine("</table>" + Heatmap.Render($"{section.Key}: best latent's F1 per value", values, variants,
-                (row, column) => section.FirstOrDefault(r => r.Value == values[column] && r.Variant == variants[row])?.BestF1 ?? double.NaN));
+            html.AppendLine("</table>");
+            // A cross-section of one node has that node's heatmap, in the node's section.
+            if (run.CrossSections.FirstOrDefault(c => c.Name == section.Key) is { Nodes.Count: 1 } single)
+                html.AppendLine($"<p class=\"note\">Its one node's F1 per value: {NodeLinks(single.Nodes)}.</p>");
+            else
+                html.AppendLine(Heatmap.Render($"{section.Key}: best latent's F1 per value", values, variants,
+                    (row, column) => section.FirstOrDefault(r => r.Value == values[column] && r.Variant == variants[row])?.BestF1 ?? double.NaN));
             html.AppendLine("<details><summary>Per value</summary><table><tr><th>value</th>" +
                             string.Concat(variants.Select(v => $"<th>{E(v)} best F1</th><th>{E(v)} F1 ≥ 0.5</th><th>{E(v)} max cosine</th>")) + "</tr>");
             foreach (var value in section.GroupBy(r => r.Value))
@@ -296,13 +312,15 @@ public static class RunHtmlReport
     {
         var selections = run.Selections;
         html.AppendLine(H2("Sparsity and reconstruction against edit quality") + "<p class=\"note\">One point per node, attribute and variant (its selected SAE): " +
-                        "mean L2 distance from the agnostic edit to the counterfactual activation on test (lower is better).</p><div class=\"plots\">");
+                        "mean L2 distance from the agnostic edit to the counterfactual activation on test (lower is better). A click on a point " +
+                        "opens its node's section.</p><div class=\"plots\">");
         var variants = selections.Select(s => s.Variant).Distinct().Order(StringComparer.Ordinal).ToList();
         var variantLegend = variants.Select(v => (v, Colour(v))).ToList();
         var attributes = selections.Select(s => s.Attribute).Distinct().ToList();
         var attributeShapes = attributes.Select((a, i) => (A(a), i)).ToList();
         ScatterPoint Point(NodeSelection s, double x) =>
-            new(x, s.TestDistance, Colour(s.Variant), attributes.IndexOf(s.Attribute), $"{s.Node} ({s.Attribute}), {s.Variant} {s.Sae} epoch {s.Epoch}: L0 {s.L0:F1}, EV {s.ExplainedVariance:F3}, LD recovered {s.LdRecovered:F3}, distance {s.TestDistance:F3}");
+            new(x, s.TestDistance, Colour(s.Variant), attributes.IndexOf(s.Attribute), $"{s.Node} ({s.Attribute}), {s.Variant} {s.Sae} epoch {s.Epoch}: L0 {s.L0:F1}, EV {s.ExplainedVariance:F3}, LD recovered {s.LdRecovered:F3}, distance {s.TestDistance:F3}")
+            { Link = "#" + Anchor("node", s.Node.ToString()) };
         html.AppendLine(ScatterPlot.Render("L0 against distance", "L0 (test)", "distance to counterfactual", [.. selections.Select(s => Point(s, s.L0))], variantLegend, attributeShapes));
         html.AppendLine(ScatterPlot.Render("LD recovered against distance", "|1 − LD recovered| (node alone)", "distance to counterfactual",
             [.. selections.Select(s => Point(s, Math.Abs(1 - s.LdRecovered)))], variantLegend, attributeShapes));
@@ -325,7 +343,8 @@ public static class RunHtmlReport
                         "(λ or k × checkpoint) of each attribute and variant, Spearman's ρ of the distance the agnostic edits leave to the " +
                         "counterfactual with L0 and with |1 − LD recovered|, averaged over attributes and variants (undefined ρ left out). " +
                         "A more negative ρ with L0 says sparser candidates edit better.</p><div class=\"plots\">");
-        Bar Row(string node, double rho, string colour) => new(node, rho, double.NaN, double.NaN, colour, $"{node}: ρ = {N(rho)}");
+        Bar Row(string node, double rho, string colour) =>
+            new(node, rho, double.NaN, double.NaN, colour, $"{node}: ρ = {N(rho)}") { Link = "#" + Anchor("node", node) };
         html.AppendLine(BarChart.Render("ρ(distance, L0)", "Spearman's ρ", [.. nodes.Select(n => Row(n.Node, n.L0, Palette[0]))], [], -1, 1));
         html.AppendLine(BarChart.Render("ρ(distance, |1 − LD recovered|)", "Spearman's ρ", [.. nodes.Select(n => Row(n.Node, n.Ld, Palette[3]))],
             [], -1, 1));
@@ -338,69 +357,13 @@ public static class RunHtmlReport
         return finite.Count == 0 ? double.NaN : finite.Average();
     }
 
-    private static void DrillDown(StringBuilder html, RunResults run)
-    {
-        html.AppendLine(H2("Per-site drill-down") + "<p class=\"note\">Per node, attribute and variant: the selected SAE (λ or k, epoch), its test " +
-                        "explained variance and L0, the distance its agnostic edits leave to the counterfactual (selection split, test), the mean over " +
-                        "decoder rows of the best cosine with the attribute's supervised features, the mean over attribute values of the best latent's F1, " +
-                        "the logit difference recovered with the node alone replaced by the SAE's reconstruction (1 = perfect, selection split), and, over " +
-                        "the variant's candidates (λ or k × checkpoint), Spearman's ρ of the distance with L0 and with |1 − LD recovered|.</p>");
-        html.AppendLine("<table><tr><th>node</th><th>attribute</th><th>variant</th><th>SAE</th><th>epoch</th><th>EV</th><th>L0</th>" +
-                        "<th>distance (selection)</th><th>distance (test)</th><th>cosine to supervised</th><th>best F1</th><th>LD recovered</th>" +
-                        "<th>ρ(distance, L0)</th><th>ρ(distance, |1 − LD rec.|)</th><th>candidates</th></tr>");
-        string? previous = null;
-        foreach (var s in run.Selections.OrderBy(s => s.Node.ToString(), StringComparer.Ordinal).ThenBy(s => s.Attribute).ThenBy(s => s.Variant, StringComparer.Ordinal))
-        {
-            string node = s.Node.ToString();
-            string id = node == previous ? "" : $" id=\"{Anchor("node", node)}\"";
-            previous = node;
-            html.AppendLine($"<tr{id}><td>{E(node)}</td><td>{A(s.Attribute)}</td><td>{E(s.Variant)}</td><td>{E(s.Sae)}</td>" +
-                            $"<td>{s.Epoch}</td><td>{s.ExplainedVariance:F3}</td><td>{s.L0:F1}</td><td>{s.SelectionDistance:F3}</td><td>{s.TestDistance:F3}</td>" +
-                            $"<td>{s.SupervisedCosine:F3}</td><td>{s.BestF1:F3}</td><td>{s.LdRecovered:F3}</td><td>{N(s.SpearmanL0)}</td>" +
-                            $"<td>{N(s.SpearmanLd)}</td><td>{s.Candidates}</td></tr>");
-        }
-        html.AppendLine("</table>");
-        CandidatePlots(html, run);
-    }
-
-    /// <summary>
-    /// Per node, every candidate each selection scored: its distance to the counterfactual against its L0 and against
-    /// |1 − LD recovered| (the reference's figure), colour by variant, shape by attribute, the chosen ones as stars.
-    /// </summary>
-    private static void CandidatePlots(StringBuilder html, RunResults run)
-    {
-        var byNode = run.Selections.Where(s => s.CandidateScores.Count > 0).GroupBy(s => s.Node.ToString())
-            .OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
-        if (byNode.Count == 0) return;
-        const int chosen = 6;   // the star
-        var attributes = run.Selections.Select(s => s.Attribute).Distinct().ToList();
-        var shapes = attributes.Select((a, i) => (A(a), i)).Append(("selected", chosen)).ToList();
-        html.AppendLine("<h3>Candidates per node</h3><p class=\"note\">Every candidate (λ or k × checkpoint) of each attribute's and " +
-                        "variant's selection: the distance its agnostic edits leave to the counterfactual on the selection split, against " +
-                        "its L0 and its |1 − LD recovered|; stars are the selected SAEs. Hover a point for its values.</p>");
-        foreach (var node in byNode)
-        {
-            var variants = node.Select(s => s.Variant).Distinct().ToList();
-            var legend = variants.Select(v => (v, Colour(v))).ToList();
-            List<ScatterPoint> Points(Func<CandidateScore, double> x) => [.. node.SelectMany(s => s.CandidateScores.Select(c =>
-                new ScatterPoint(x(c), c.Distance, Colour(s.Variant), c.Sae == s.Sae && c.Epoch == s.Epoch ? chosen : attributes.IndexOf(s.Attribute),
-                    $"{A(s.Attribute)}, {s.Variant} {c.Sae} epoch {c.Epoch}: distance {c.Distance:F3}, L0 {c.L0:F1}, " +
-                    $"LD recovered {c.LdRecovered:F3}{(c.Sae == s.Sae && c.Epoch == s.Epoch ? " (selected)" : "")}")))];
-            html.AppendLine($"<h4 id=\"{Anchor("candidates", node.Key)}\">{E(node.Key)}</h4><div class=\"plots\">");
-            html.AppendLine(ScatterPlot.Render($"{node.Key}: L0", "L0", "distance to counterfactual", Points(c => c.L0), legend, shapes));
-            html.AppendLine(ScatterPlot.Render($"{node.Key}: LD recovered", "|1 − LD recovered|", "distance to counterfactual",
-                Points(c => Math.Abs(1 - c.LdRecovered)), legend, shapes));
-            html.AppendLine("</div>");
-        }
-    }
-
-    private static string Interval(Metrics.Estimate e, string format) =>
+    internal static string Interval(Metrics.Estimate e, string format) =>
         double.IsNaN(e.Mean) ? "—" : $"{e.Mean.ToString(format)} <span class=\"note\">[{e.Lower.ToString(format)}, {e.Upper.ToString(format)}]</span>";
 
     /// <summary>A number, or a dash where it is undefined (e.g. a correlation with a constant side).</summary>
-    private static string N(double value) => double.IsFinite(value) ? value.ToString("F2") : "—";
+    internal static string N(double value) => double.IsFinite(value) ? value.ToString("F2") : "—";
 
-    private static string A(IoiAttribute attribute) => attribute.ToString().ToUpperInvariant();
+    internal static string A(IoiAttribute attribute) => attribute.ToString().ToUpperInvariant();
 
     internal static string E(string text) => WebUtility.HtmlEncode(text);
 }

@@ -17,11 +17,12 @@ public static class RunJson
     /// <summary>
     /// Version 3 added <c>excluded</c>, <c>seeds</c>, each SAE edit's <c>seed</c>, the other seeds' rows (<c>seed_edits</c>)
     /// and the <c>seed_spread</c> derived from them (not read back: it is recomputed); files of version 2 still read.
-    /// Optional sections that later runs add (<c>imported_saes</c>, <c>candidate_scores</c>, <c>cross_sections</c>,
-    /// <c>supervised_dictionaries</c>, <c>das_training</c>) are
-    /// read as empty where absent.
+    /// Version 5 gave each <c>recovery</c> row a scope (a node's rows, then each cross-section's means over its nodes)
+    /// where it had a <c>cross_section</c>. Optional sections that later runs add (<c>imported_saes</c>,
+    /// <c>candidate_scores</c>, <c>cross_sections</c>, <c>supervised_dictionaries</c>, <c>das_training</c>,
+    /// <c>node_edits</c>) are read as empty where absent.
     /// </summary>
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     public static string Write(RunResults run)
     {
@@ -176,13 +177,23 @@ public static class RunJson
             });
             Array("recovery", run.Recovery, r =>
             {
-                json.WriteString("cross_section", r.CrossSection);
+                json.WriteString("scope_kind", ScopeKinds.Name(r.Kind));
+                json.WriteString("scope", r.Scope);
                 json.WriteString("attribute", A(r.Attribute));
                 json.WriteString("variant", r.Variant);
                 json.WriteString("value", r.Value);
                 Number("best_f1", r.BestF1);
                 Number("latents_f1_over_half", r.Splitting);
                 Number("max_cosine", r.MaxCosine);
+            });
+            Array("node_edits", run.NodeEdits, r =>
+            {
+                json.WriteString("cross_section", r.CrossSection);
+                json.WriteString("node", r.Node);
+                json.WriteString("method", r.Method);
+                json.WriteString("variant", r.Variant);
+                Interval("edit_accuracy", r.EditAccuracy);
+                Interval("weight_removed", r.WeightRemoved);
             });
             Array("excluded", run.Excluded, x =>
             {
@@ -285,8 +296,10 @@ public static class RunJson
                 r.GetProperty("k").ValueKind == JsonValueKind.Null ? null : r.GetProperty("k").GetInt32(), r.GetProperty("features").GetInt32(),
                 r.GetProperty("classes").GetInt32(), [.. r.GetProperty("chosen").EnumerateArray().Select(c => c.GetString()!)], D(r, "train_accuracy"),
                 Interval(r, "test_accuracy")));
-            var recovery = Items(root, "recovery", r => new RecoveryResult(S(r, "cross_section"), Attribute(r), S(r, "variant"), S(r, "value"),
-                D(r, "best_f1"), D(r, "latents_f1_over_half"), D(r, "max_cosine")));
+            // Before version 5 recovery held the cross-sections' rows only, under "cross_section".
+            var recovery = Items(root, "recovery", r => new RecoveryResult(
+                version < 5 ? ScopeKind.CrossSection : Kind(r), version < 5 ? S(r, "cross_section") : S(r, "scope"), Attribute(r),
+                S(r, "variant"), S(r, "value"), D(r, "best_f1"), D(r, "latents_f1_over_half"), D(r, "max_cosine")));
             var excluded = root.TryGetProperty("excluded", out _)
                 ? Items(root, "excluded", x => new ExcludedSae(S(x, "node"), S(x, "variant"), S(x, "sae"), S(x, "reason"))) : [];
             return new RunResults(provenance, edits, selections, pathology, probes, recovery)
@@ -305,6 +318,10 @@ public static class RunJson
                 Dictionaries = root.TryGetProperty("supervised_dictionaries", out _)
                     ? Items(root, "supervised_dictionaries", x => new DictionaryQuality(SiteNode.Parse(S(x, "node")), D(x, "explained_variance"),
                         D(x, "relative_error"), D(x, "io_weight"), D(x, "s_weight"), D(x, "pos_weight")))
+                    : [],
+                NodeEdits = root.TryGetProperty("node_edits", out _)
+                    ? Items(root, "node_edits", x => new NodeEditResult(S(x, "cross_section"), S(x, "node"), S(x, "method"), S(x, "variant"),
+                        Interval(x, "edit_accuracy"), Interval(x, "weight_removed")))
                     : [],
                 DasTraining = root.TryGetProperty("das_training", out _)
                     ? Items(root, "das_training", x => new DasTrainingRecord(S(x, "cross_section"), x.GetProperty("dimensions").GetInt32(),

@@ -8,15 +8,22 @@ namespace IoiBench.Reports;
 public sealed class SvgDocument(double width, double height)
 {
     private readonly StringBuilder _body = new();
+    private bool _markers;
 
-    private static string F(double x) => x.ToString("0.##", CultureInfo.InvariantCulture);
+    /// <summary>A coordinate to a tenth of a pixel: finer does not show, and a report holds tens of thousands of them.</summary>
+    private static string F(double x) => x.ToString("0.#", CultureInfo.InvariantCulture);
 
-    public SvgDocument Rect(double x, double y, double w, double h, string fill, string? title = null)
+    /// <summary>A rectangle; with <paramref name="link"/> (a fragment such as "#node-…") a click on it follows the link.</summary>
+    public SvgDocument Rect(double x, double y, double w, double h, string fill, string? title = null, string? link = null)
     {
-        _body.Append($"<rect x=\"{F(x)}\" y=\"{F(y)}\" width=\"{F(w)}\" height=\"{F(h)}\" fill=\"{fill}\"");
-        _body.AppendLine(title is null ? "/>" : $"><title>{SecurityElement.Escape(title)}</title></rect>");
+        string rect = $"<rect x=\"{F(x)}\" y=\"{F(y)}\" width=\"{F(w)}\" height=\"{F(h)}\" fill=\"{fill}\"" +
+                      (title is null ? "/>" : $"><title>{SecurityElement.Escape(title)}</title></rect>");
+        _body.AppendLine(Linked(rect, link));
         return this;
     }
+
+    private static string Linked(string element, string? link) =>
+        link is null ? element : $"<a href=\"{SecurityElement.Escape(link)}\">{element}</a>";
 
     public SvgDocument Text(double x, double y, string text, double size = 12, string anchor = "start", string fill = "#222", bool bold = false, double rotate = 0)
     {
@@ -51,29 +58,41 @@ public sealed class SvgDocument(double width, double height)
 
     /// <summary>
     /// A marker of one of eight shapes (0 circle, 1 square, 2 triangle, 3 diamond, 4 inverted triangle, 5 cross, 6 star,
-    /// 7 left-pointing triangle).
+    /// 7 left-pointing triangle); with <paramref name="link"/> a click on it follows the link.
     /// </summary>
-    public SvgDocument Marker(double x, double y, int shape, string fill, double size = 5, string? title = null)
+    public SvgDocument Marker(double x, double y, int shape, string fill, double size = 5, string? title = null, string? link = null) =>
+        Markers([(x, y)], shape, fill, size, title, link);
+
+    /// <summary>One mark drawn at several places (a point in two panels), with one colour, tooltip and link.</summary>
+    public SvgDocument Markers(IReadOnlyList<(double X, double Y)> at, int shape, string fill, double size = 5, string? title = null,
+        string? link = null)
     {
-        string style = $"fill=\"{fill}\" fill-opacity=\"0.85\" stroke=\"#222\" stroke-width=\"0.6\"";
-        string tooltip = title is null ? "" : $"<title>{SecurityElement.Escape(title)}</title>";
+        _markers = true;
+        var group = new StringBuilder($"<g class=\"m\" fill=\"{fill}\">");
+        if (title is not null) group.Append($"<title>{SecurityElement.Escape(title)}</title>");
         shape %= 2 + Polygons.Length;
-        if (shape == 0)
-            _body.AppendLine($"<circle cx=\"{F(x)}\" cy=\"{F(y)}\" r=\"{F(size)}\" {style}>{tooltip}</circle>");
-        else if (shape == 1)
-            _body.AppendLine($"<rect x=\"{F(x - size)}\" y=\"{F(y - size)}\" width=\"{F(2 * size)}\" height=\"{F(2 * size)}\" {style}>{tooltip}</rect>");
-        else
+        foreach (var (x, y) in at)
         {
-            var p = Polygons[shape - 2];
-            var points = string.Join(" ", Enumerable.Range(0, p.Length / 2).Select(k => $"{F(x + p[2 * k] * size)},{F(y + p[2 * k + 1] * size)}"));
-            _body.AppendLine($"<polygon points=\"{points}\" {style}>{tooltip}</polygon>");
+            if (shape == 0)
+                group.Append($"<circle cx=\"{F(x)}\" cy=\"{F(y)}\" r=\"{F(size)}\"/>");
+            else if (shape == 1)
+                group.Append($"<rect x=\"{F(x - size)}\" y=\"{F(y - size)}\" width=\"{F(2 * size)}\" height=\"{F(2 * size)}\"/>");
+            else
+            {
+                var p = Polygons[shape - 2];
+                group.Append($"<polygon points=\"{string.Join(" ", Enumerable.Range(0, p.Length / 2).Select(k => $"{F(x + p[2 * k] * size)},{F(y + p[2 * k + 1] * size)}"))}\"/>");
+            }
         }
+        _body.AppendLine(Linked(group.Append("</g>").ToString(), link));
         return this;
     }
 
     public override string ToString() =>
         $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{F(width)}\" height=\"{F(height)}\" viewBox=\"0 0 {F(width)} {F(height)}\" " +
-        $"font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{_body}</svg>\n";
+        $"font-family=\"sans-serif\">\n{(_markers ? MarkerStyle : "")}<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{_body}</svg>\n";
+
+    /// <summary>The markers' common style, once per plot rather than on each of its markers.</summary>
+    private const string MarkerStyle = "<style>.m{fill-opacity:0.85;stroke:#222;stroke-width:0.6}</style>\n";
 
     /// <summary>Blue (negative) – white – red (positive), saturating at ±<paramref name="scale"/>.</summary>
     public static string Diverging(double value, double scale)

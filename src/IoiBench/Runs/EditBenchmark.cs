@@ -19,6 +19,13 @@ public sealed record EditResult(string CrossSection, string Label, IoiAttribute 
 }
 
 /// <summary>
+/// One node of a cross-section of several edited alone (its other nodes left clean), scored against the whole
+/// cross-section's counterfactual patch: the node's share in the cross-section's edit. Weight removed is the node's own.
+/// </summary>
+public sealed record NodeEditResult(string CrossSection, string Node, string Method, string Variant, Estimate EditAccuracy,
+    Estimate WeightRemoved);
+
+/// <summary>
 /// Edits every cross-section of a sites file with the supervised features and with each SAE variant (greedy
 /// interpretation-agnostic and F1-ranked interpretation-aware), plus the baselines (no intervention, counterfactual
 /// patching, and the subspace edits of <see cref="BaselineEdits"/>, DAS's among them), and scores them on the test split: edit accuracy
@@ -34,6 +41,15 @@ public sealed class EditBenchmark(ITransformer model, Gpt2Weights weights, IoiDa
     /// <summary>What DAS's training cost at each cross-section <see cref="Run"/> edited.</summary>
     public IReadOnlyList<DasTrainingRecord> DasTraining => _baselines.DasTraining;
 
+    private readonly List<NodeEditResult> _nodeEdits = [];
+
+    /// <summary>
+    /// Each node of every cross-section of several <see cref="Run"/> edited, alone, on the first
+    /// <see cref="EditOptions.NodeEditPrompts"/> test prompts: the counterfactual patch, the supervised edit and the
+    /// first seed's SAE edits there.
+    /// </summary>
+    public IReadOnlyList<NodeEditResult> NodeEdits => _nodeEdits;
+
     /// <summary>
     /// Every row of every cross-section: the baselines, the supervised edit, and each variant's two edits with the SAEs
     /// of each training seed (the first seed's rows first, then the other seeds').
@@ -45,17 +61,25 @@ public sealed class EditBenchmark(ITransformer model, Gpt2Weights weights, IoiDa
         int n = dataset.Test.Count;
         long saeRuns = crossSections.Sum(s => selector.VariantsCovering(s.Nodes).Sum(v => 2L * selector.SeedsOf(v).Count));
         int perSection = 2 + 5 + options.RandomDraws;
-        var stage = new StageProgress(progress, "edits", (long)n * (1 + crossSections.Count * perSection + saeRuns) + crossSections.Count * DasTrainingUnits);
+        int alonePrompts = Math.Min(options.NodeEditPrompts, n);
+        var severalNodes = crossSections.Where(s => s.Nodes.Count > 1).ToList();
+        long nodeAloneRuns = alonePrompts == 0 ? 0 : severalNodes.Sum(s => s.Nodes.Count * (2L + 2 * selector.VariantsCovering(s.Nodes).Count));
+        var stage = new StageProgress(progress, "edits", (long)n * (1 + crossSections.Count * perSection + saeRuns) +
+            alonePrompts * (severalNodes.Count > 0 ? 1 : 0) + alonePrompts * nodeAloneRuns + crossSections.Count * DasTrainingUnits);
         // Each cross-section's runs start at its first node's layer, from the clean run's residual stream.
         var runs = new CleanRunCache(model, [.. dataset.Test.Select(e => e.Clean)], crossSections.Select(s => s.Nodes.Min(n => n.Layer)),
             progress: stage.Step("clean run", n));
+        // The nodes edited alone: a clean run of their prompts, and each edit's first rows.
+        var alone = alonePrompts == 0 || severalNodes.Count == 0 ? null
+            : new CleanRunCache(model, [.. runs.Prompts.Take(alonePrompts)], severalNodes.Select(s => s.Nodes.Min(n => n.Layer)),
+                progress: stage.Step("clean run for the nodes alone", alonePrompts));
         var results = new List<EditResult>();
-        foreach (var section in crossSections) results.AddRange(RunCrossSection(section, runs, stage));
+        foreach (var section in crossSections) results.AddRange(RunCrossSection(section, runs, alone, stage));
         stage.Finish();
         return results;
     }
 
-    private IEnumerable<EditResult> RunCrossSection(CrossSection section, CleanRunCache runs, StageProgress stage)
+    private IEnumerable<EditResult> RunCrossSection(CrossSection section, CleanRunCache runs, CleanRunCache? alone, StageProgress stage)
     {
         var prompts = runs.Prompts;
         var attribute = section.Attribute;
@@ -78,24 +102,46 @@ public sealed class EditBenchmark(ITransformer model, Gpt2Weights weights, IoiDa
                 Bootstrap.Mean(PerPrompt(d => [.. d.Select(s => s.Correct ? 1.0 : 0.0)]), seed: seed));
         }
 
+        // A cross-section of several nodes: each node edited alone on the first prompts, against the same counterfactual patch.
+        void NodeAlone(string method, string variant, IReadOnlyDictionary<SiteNode, Tensor> edited, Func<SiteNode, double[]> weightRemoved)
+        {
+            if (section.Nodes.Count < 2 || alone is null) return;
+            int m = alone.Prompts.Count;
+            int[] first = [.. Enumerable.Range(0, m)];
+            foreach (var node in section.Nodes)
+            {
+                var scores = alone.Score(new Dictionary<SiteNode, Tensor> { [node] = edited[node].Rows(first) },
+                    stage.Step($"{section.Name}: {method}{(variant == "-" ? "" : " " + variant)} at {node} alone", m));
+                _nodeEdits.Add(new NodeEditResult(section.Name, node.ToString(), method, variant,
+                    Bootstrap.Mean(PatchedRun.Agreement(scores, cfScores[..m]), seed: options.Seed),
+                    Bootstrap.Mean(weightRemoved(node)[..m], seed: options.Seed)));
+            }
+        }
+
         yield return Result("none", "-", [runs.Clean], [.. prompts.Select(_ => 0.0)]);
         yield return Result("counterfactual patch", "-", [cfScores], [.. prompts.Select(_ => double.NaN)]);
+        NodeAlone("counterfactual patch", "-", cfActivations, _ => [.. prompts.Select(_ => double.NaN)]);
 
         // Supervised: a − u[clean value] + u[counterfactual value]; weight removed = the attribute's weight w_f.
         var supervised = new Dictionary<SiteNode, Tensor>();
+        var supervisedNodeWeight = new Dictionary<SiteNode, double[]>();
         var supervisedWeight = new double[prompts.Count];
         foreach (var node in section.Nodes)
         {
             var dictionary = selector.Dictionary(node);
             var edited = test.Get(node, PromptVariant.Clean).Clone();
+            var weight = new double[prompts.Count];
             for (int p = 0; p < prompts.Count; p++)
             {
                 dictionary.Edit(edited.Row(p), attribute, cleanValues[p], cfValues[p]);
-                supervisedWeight[p] += dictionary.Weights(prompts[p].Prompt)[attribute] / section.Nodes.Count;
+                weight[p] = dictionary.Weights(prompts[p].Prompt)[attribute];
             }
+            Accumulate(supervisedWeight, weight, section.Nodes.Count);
             supervised[node] = edited;
+            supervisedNodeWeight[node] = weight;
         }
         yield return Result("supervised", "-", [runs.Score(supervised, stage.Step($"{section.Name}: supervised", n))], supervisedWeight);
+        NodeAlone("supervised", "-", supervised, node => supervisedNodeWeight[node]);
 
         foreach (var (method, draws) in _baselines.Run(section, () => stage.Step($"{section.Name}: das training", DasTrainingUnits)))
         {
@@ -109,26 +155,28 @@ public sealed class EditBenchmark(ITransformer model, Gpt2Weights weights, IoiDa
             string detail = selector.Seeds.Count > 1 ? $"{variant} seed {seed}" : variant;
             var agnostic = new Dictionary<SiteNode, Tensor>();
             var aware = new Dictionary<SiteNode, Tensor>();
-            var agnosticWeight = new double[prompts.Count];
-            var awareWeight = new double[prompts.Count];
+            var agnosticWeight = new Dictionary<SiteNode, double[]>();
+            var awareWeight = new Dictionary<SiteNode, double[]>();
             foreach (var node in section.Nodes)
             {
+                var clean = test.Get(node, PromptVariant.Clean);
                 var (sae, _) = selector.Select(node, attribute, variant, seed, EditType.Agnostic);
                 var greedy = selector.AgnosticEdit(sae, node, attribute, test);
                 agnostic[node] = ActivationScale.Undo(greedy.Edited, sae.Scale);
-                Accumulate(agnosticWeight, SaeEdits.WeightRemoved(sae.Sae, ActivationScale.Apply(test.Get(node, PromptVariant.Clean), sae.Scale), greedy.Removed),
-                    section.Nodes.Count);
+                agnosticWeight[node] = SaeEdits.WeightRemoved(sae.Sae, ActivationScale.Apply(clean, sae.Scale), greedy.Removed);
 
                 var (awareSae, _) = selector.Select(node, attribute, variant, seed, EditType.Aware);
                 var byF1 = selector.AwareEdit(awareSae, node, attribute, test);
                 aware[node] = ActivationScale.Undo(byF1.Edited, awareSae.Scale);
-                Accumulate(awareWeight, SaeEdits.WeightRemoved(awareSae.Sae, ActivationScale.Apply(test.Get(node, PromptVariant.Clean), awareSae.Scale), byF1.Removed),
-                    section.Nodes.Count);
+                awareWeight[node] = SaeEdits.WeightRemoved(awareSae.Sae, ActivationScale.Apply(clean, awareSae.Scale), byF1.Removed);
             }
-            yield return Result("agnostic", variant, [runs.Score(agnostic, stage.Step($"{section.Name}: {detail} agnostic", n))], agnosticWeight)
-                with { Seed = seed };
-            yield return Result("aware", variant, [runs.Score(aware, stage.Step($"{section.Name}: {detail} aware", n))], awareWeight)
-                with { Seed = seed };
+            yield return Result("agnostic", variant, [runs.Score(agnostic, stage.Step($"{section.Name}: {detail} agnostic", n))],
+                MeanOverNodes(agnosticWeight, prompts.Count)) with { Seed = seed };
+            yield return Result("aware", variant, [runs.Score(aware, stage.Step($"{section.Name}: {detail} aware", n))],
+                MeanOverNodes(awareWeight, prompts.Count)) with { Seed = seed };
+            if (seed != selector.SeedsOf(variant)[0]) continue;
+            NodeAlone("agnostic", variant, agnostic, node => agnosticWeight[node]);
+            NodeAlone("aware", variant, aware, node => awareWeight[node]);
         }
     }
 
@@ -142,5 +190,13 @@ public sealed class EditBenchmark(ITransformer model, Gpt2Weights weights, IoiDa
     private static void Accumulate(double[] total, double[] perNode, int nodes)
     {
         for (int p = 0; p < total.Length; p++) total[p] += perNode[p] / nodes;
+    }
+
+    /// <summary>Each prompt's weight removed, the mean over the nodes'.</summary>
+    private static double[] MeanOverNodes(Dictionary<SiteNode, double[]> perNode, int prompts)
+    {
+        var total = new double[prompts];
+        foreach (var weight in perNode.Values) Accumulate(total, weight, perNode.Count);
+        return total;
     }
 }

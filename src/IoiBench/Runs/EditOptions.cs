@@ -38,6 +38,12 @@ public sealed record EditOptions(int AgnosticLatents = 2, int AwareLatents = 1, 
     /// <summary>Train prompts DAS stops early on (the last ones of the split, apart from those it learns on).</summary>
     public int DasValidation { get; init; } = 256;
 
+    /// <summary>
+    /// Test prompts (the first ones) each node of a cross-section of several is edited alone on; 0: none. A subset,
+    /// because each node takes two runs and two more per SAE variant.
+    /// </summary>
+    public int NodeEditPrompts { get; init; } = 1000;
+
     /// <summary>Prompts per DAS optimiser step.</summary>
     public int DasBatch { get; init; } = 32;
 

@@ -43,6 +43,9 @@ public sealed record RunResults(RunProvenance Provenance, IReadOnlyList<EditResu
     /// <summary>What DAS's training cost and reached at each cross-section (the "das" rows of <see cref="Edits"/>).</summary>
     public IReadOnlyList<DasTrainingRecord> DasTraining { get; init; } = [];
 
+    /// <summary>Each node of the cross-sections of several nodes edited alone (see <see cref="NodeEditResult"/>).</summary>
+    public IReadOnlyList<NodeEditResult> NodeEdits { get; init; } = [];
+
     /// <summary>The SAE edit rows of every seed but the first, for the seed spread (<see cref="SeedSpread"/>).</summary>
     public IReadOnlyList<EditResult> SeedEdits { get; init; } = [];
 
@@ -64,5 +67,5 @@ public sealed record RunResults(RunProvenance Provenance, IReadOnlyList<EditResu
         Probes.FirstOrDefault(p => p.Kind == ScopeKind.CrossSection && p.Scope == crossSection && p.Method == method && p.K == k);
 
     public IReadOnlyList<RecoveryResult> CrossSectionRecovery(string crossSection, string variant) =>
-        [.. Recovery.Where(r => r.CrossSection == crossSection && r.Variant == variant)];
+        [.. Recovery.Where(r => r.Kind == ScopeKind.CrossSection && r.Scope == crossSection && r.Variant == variant)];
 }

@@ -91,10 +91,36 @@ public class RunCommandTests
                                           && p.GetProperty("k").ValueKind == JsonValueKind.Number && p.GetProperty("k").GetInt32() == 16);
         Assert.Equal(2, posProbe.GetProperty("classes").GetInt32());
         Assert.Equal(16, posProbe.GetProperty("features").GetInt32());
-        // Feature recovery: both variants, every value of the cross-section's attribute seen in train.
+        // Feature recovery: both variants, every value of the cross-section's attribute seen in train, at each node and
+        // on each cross-section, whose rows are the means of its nodes'.
         var recovery = root.GetProperty("recovery").EnumerateArray().ToList();
-        Assert.Equal(2 * 2, recovery.Count(r => r.GetProperty("cross_section").GetString() == "pos-qk"));
+        List<JsonElement> RecoveryOf(string kind, string scope) =>
+            [.. recovery.Where(r => r.GetProperty("scope_kind").GetString() == kind && r.GetProperty("scope").GetString() == scope)];
+        Assert.Equal(2 * 2, RecoveryOf("cross_section", "pos-qk").Count);
         Assert.All(recovery, r => Assert.InRange(r.GetProperty("best_f1").GetDouble(), 0, 1));
+        foreach (var row in RecoveryOf("cross_section", "pos-qk"))
+        {
+            double NodeValue(string node, string metric) => RecoveryOf("node", node).Single(r =>
+                r.GetProperty("variant").GetString() == row.GetProperty("variant").GetString() &&
+                r.GetProperty("value").GetString() == row.GetProperty("value").GetString()).GetProperty(metric).GetDouble();
+            foreach (string metric in new[] { "best_f1", "latents_f1_over_half", "max_cosine" })
+                Assert.Equal((NodeValue("q@1.0@end", metric) + NodeValue("k@0.2@s1", metric)) / 2, row.GetProperty(metric).GetDouble(), 12);
+        }
+        Assert.Equal(RecoveryOf("node", "z@1.1@end").Select(r => r.GetProperty("best_f1").GetDouble()),
+            RecoveryOf("cross_section", "io-out").Select(r => r.GetProperty("best_f1").GetDouble()));
+        // Each node of the two-node cross-section edited alone: the counterfactual patch, the supervised edit and both
+        // variants' two edits; the one-node cross-section has none.
+        var nodeEdits = root.GetProperty("node_edits").EnumerateArray().ToList();
+        Assert.Equal(2 * (2 + 2 * 2), nodeEdits.Count);
+        Assert.All(nodeEdits, e => Assert.Equal("pos-qk", e.GetProperty("cross_section").GetString()));
+        Assert.All(nodeEdits, e => Assert.InRange(e.GetProperty("edit_accuracy").GetProperty("mean").GetDouble(), 0, 1));
+        Assert.All(nodeEdits.Where(e => e.GetProperty("method").GetString() == "counterfactual patch"),
+            e => Assert.Equal(JsonValueKind.Null, e.GetProperty("weight_removed").GetProperty("mean").ValueKind));
+        // The supervised edit's weight removed over the cross-section is the mean of its nodes' alone.
+        double SupervisedWeight(JsonElement e) => e.GetProperty("weight_removed").GetProperty("mean").GetDouble();
+        Assert.Equal(nodeEdits.Where(e => e.GetProperty("method").GetString() == "supervised").Average(SupervisedWeight),
+            SupervisedWeight(edits.Single(e => e.GetProperty("cross_section").GetString() == "pos-qk" && e.GetProperty("method").GetString() == "supervised")),
+            9);
 
         string leaderboard = File.ReadAllText(dir.File("run/leaderboard.md"));
         Assert.Contains("## IO in z (io-out, attribute IO)", leaderboard);
@@ -112,6 +138,9 @@ public class RunCommandTests
         Assert.Contains("Feature recovery", report);
         Assert.Contains("<h2 id=\"sec-Circuit\">", report);
         Assert.Contains("<tr id=\"site-z-1-1-end\">", report);
+        Assert.Contains("<h3 id=\"node-q-1-0-end\">", report);
+        Assert.Contains("q@1.0@end: best latent&apos;s F1 per POS value", report);
+        Assert.Contains("Pos in q and k: edit accuracy with one node edited alone", report);
         Assert.Contains("IO in z: accuracy against weight removed", report);
         Assert.Contains("DAS (n = 2): ", report);
 
@@ -124,6 +153,23 @@ public class RunCommandTests
         // A run.json from before the SAEs' device was recorded still reads, as "unknown".
         File.WriteAllText(dir.File("old.json"), runJson.Replace("\"sae_training\": \"cpu\",", ""));
         Assert.Equal("unknown", RunJson.Read(dir.File("old.json")).Provenance.SaeTraining);
+        // A run.json of schema 4 kept the cross-sections' recovery rows only, under "cross_section".
+        var old = System.Text.Json.Nodes.JsonNode.Parse(runJson)!;
+        old["schema_version"] = 4;
+        var oldRecovery = new System.Text.Json.Nodes.JsonArray([.. old["recovery"]!.AsArray()
+            .Where(r => (string)r!["scope_kind"]! == "cross_section")
+            .Select(r => new System.Text.Json.Nodes.JsonObject
+            {
+                ["cross_section"] = (string)r!["scope"]!, ["attribute"] = (string)r["attribute"]!, ["variant"] = (string)r["variant"]!,
+                ["value"] = (string)r["value"]!, ["best_f1"] = (double)r["best_f1"]!, ["latents_f1_over_half"] = (double)r["latents_f1_over_half"]!,
+                ["max_cosine"] = (double)r["max_cosine"]!,
+            })]);
+        old["recovery"] = oldRecovery;
+        File.WriteAllText(dir.File("v4.json"), old.ToJsonString());
+        var v4 = RunJson.Read(dir.File("v4.json"));
+        Assert.Equal(oldRecovery.Count, v4.Recovery.Count);
+        Assert.All(v4.Recovery, r => Assert.Equal(ScopeKind.CrossSection, r.Kind));
+        Assert.Equal(RecoveryOf("cross_section", "pos-qk").Count, v4.CrossSectionRecovery("pos-qk", "gated").Count * 2);
         string probesCsv = File.ReadAllText(dir.File("run/probes.csv"));
         Assert.Equal(0, CliRunner.Run("report", dir.File("run"), "--columns", "edit_accuracy,splitting").Code);
         Assert.Contains("| method | variant | edit accuracy | latents F1≥0.5 |", File.ReadAllText(dir.File("run/leaderboard.md")));
