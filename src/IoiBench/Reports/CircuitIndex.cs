@@ -60,7 +60,7 @@ public static class CircuitIndex
         {
             string name = node.ToString();
             var quality = run.Dictionaries.FirstOrDefault(d => d.Node == node);
-            string F(double? v) => v is { } x && double.IsFinite(x) ? x.ToString("F3", CultureInfo.InvariantCulture) : "—";
+            string F(double? v) => F3(v ?? double.NaN);
             html.AppendLine($"<tr id=\"{RunHtmlReport.Anchor("site", name)}\"><td><a href=\"#{RunHtmlReport.Anchor("node", name)}\">{E(name)}</a></td>" +
                             $"<td>{Marks(run, node, labels: true)}</td><td>{F(quality?.ExplainedVariance)}</td><td>{F(quality?.RelativeError)}</td>" +
                             $"<td>{F(quality?.IoWeight)}</td><td>{F(quality?.SWeight)}</td><td>{F(quality?.PosWeight)}</td></tr>");

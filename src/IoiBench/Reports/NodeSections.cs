@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using IoiBench.Runs;
 using IoiBench.Sites;
@@ -39,8 +38,8 @@ internal static class NodeSections
         var quality = run.Dictionaries.FirstOrDefault(d => d.Node == node);
         string index = run.CrossSections.Count > 0 ? $" <a href=\"#{Anchor("site", name)}\">circuit index</a>" : "";
         string sections = run.CrossSections.Any(c => c.Nodes.Contains(node)) ? "Cross-sections: " + CircuitIndex.Marks(run, node, labels: true) + ". " : "";
-        string dictionary = quality is null ? "" : $"Supervised dictionary on test: explained variance {F(quality.ExplainedVariance)}, relative error " +
-            $"{F(quality.RelativeError)}, mean attribute weights IO {F(quality.IoWeight)}, S {F(quality.SWeight)}, Pos {F(quality.PosWeight)}.";
+        string dictionary = quality is null ? "" : $"Supervised dictionary on test: explained variance {F3(quality.ExplainedVariance)}, relative error " +
+            $"{F3(quality.RelativeError)}, mean attribute weights IO {F3(quality.IoWeight)}, S {F3(quality.SWeight)}, Pos {F3(quality.PosWeight)}.";
         html.AppendLine($"<h3 id=\"{Anchor("node", name)}\">{E(name)}</h3><p class=\"note\">{sections}{dictionary}{index}</p>");
         Selections(html, run, node);
         Candidates(html, run, node);
@@ -111,7 +110,7 @@ internal static class NodeSections
             html.AppendLine(Heatmap.Render($"{node}: best latent's F1 per {A(attribute.Key)} value", values, variants,
                 (row, column) => At(row, column)?.BestF1 ?? double.NaN,
                 (row, column) => At(row, column) is { } r
-                    ? $"{r.Value}, {r.Variant}: F1 {F(r.BestF1)}, {r.Splitting:0} latents ≥ 0.5, cosine {F(r.MaxCosine)}"
+                    ? $"{r.Value}, {r.Variant}: F1 {F3(r.BestF1)}, {r.Splitting:0} latents ≥ 0.5, cosine {F3(r.MaxCosine)}"
                     : $"{values[column]}, {variants[row]}: —"));
         }
     }
@@ -154,6 +153,4 @@ internal static class NodeSections
                              $"{cell[(nodes[row], methods[column].Method, methods[column].Variant)].EditAccuracy}",
             (row, _) => "#" + Anchor("node", nodes[row]));
     }
-
-    private static string F(double value) => double.IsFinite(value) ? value.ToString("F3", CultureInfo.InvariantCulture) : "—";
 }

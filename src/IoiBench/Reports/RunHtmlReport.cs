@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using IoiBench.Prompts;
@@ -359,6 +360,9 @@ public static class RunHtmlReport
 
     internal static string Interval(Metrics.Estimate e, string format) =>
         double.IsNaN(e.Mean) ? "—" : $"{e.Mean.ToString(format)} <span class=\"note\">[{e.Lower.ToString(format)}, {e.Upper.ToString(format)}]</span>";
+
+    /// <summary>A number to three decimals, or a dash where it is undefined.</summary>
+    internal static string F3(double value) => double.IsFinite(value) ? value.ToString("F3", CultureInfo.InvariantCulture) : "—";
 
     /// <summary>A number, or a dash where it is undefined (e.g. a correlation with a constant side).</summary>
     internal static string N(double value) => double.IsFinite(value) ? value.ToString("F2") : "—";

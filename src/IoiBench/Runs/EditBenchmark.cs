@@ -124,8 +124,7 @@ public sealed class EditBenchmark(ITransformer model, Gpt2Weights weights, IoiDa
 
         // Supervised: a − u[clean value] + u[counterfactual value]; weight removed = the attribute's weight w_f.
         var supervised = new Dictionary<SiteNode, Tensor>();
-        var supervisedNodeWeight = new Dictionary<SiteNode, double[]>();
-        var supervisedWeight = new double[prompts.Count];
+        var supervisedWeight = new Dictionary<SiteNode, double[]>();
         foreach (var node in section.Nodes)
         {
             var dictionary = selector.Dictionary(node);
@@ -136,12 +135,12 @@ public sealed class EditBenchmark(ITransformer model, Gpt2Weights weights, IoiDa
                 dictionary.Edit(edited.Row(p), attribute, cleanValues[p], cfValues[p]);
                 weight[p] = dictionary.Weights(prompts[p].Prompt)[attribute];
             }
-            Accumulate(supervisedWeight, weight, section.Nodes.Count);
             supervised[node] = edited;
-            supervisedNodeWeight[node] = weight;
+            supervisedWeight[node] = weight;
         }
-        yield return Result("supervised", "-", [runs.Score(supervised, stage.Step($"{section.Name}: supervised", n))], supervisedWeight);
-        NodeAlone("supervised", "-", supervised, node => supervisedNodeWeight[node]);
+        yield return Result("supervised", "-", [runs.Score(supervised, stage.Step($"{section.Name}: supervised", n))],
+            MeanOverNodes(supervisedWeight, prompts.Count));
+        NodeAlone("supervised", "-", supervised, node => supervisedWeight[node]);
 
         foreach (var (method, draws) in _baselines.Run(section, () => stage.Step($"{section.Name}: das training", DasTrainingUnits)))
         {
@@ -187,16 +186,12 @@ public sealed class EditBenchmark(ITransformer model, Gpt2Weights weights, IoiDa
     private static double[] MeanPerPrompt(IReadOnlyList<double[]> runs) =>
         runs.Count == 1 ? runs[0] : [.. Enumerable.Range(0, runs[0].Length).Select(p => runs.Average(r => r[p]))];
 
-    private static void Accumulate(double[] total, double[] perNode, int nodes)
-    {
-        for (int p = 0; p < total.Length; p++) total[p] += perNode[p] / nodes;
-    }
-
-    /// <summary>Each prompt's weight removed, the mean over the nodes'.</summary>
+    /// <summary>Each prompt's weight removed, the mean over the nodes' (added in node order).</summary>
     private static double[] MeanOverNodes(Dictionary<SiteNode, double[]> perNode, int prompts)
     {
         var total = new double[prompts];
-        foreach (var weight in perNode.Values) Accumulate(total, weight, perNode.Count);
+        foreach (var weight in perNode.Values)
+            for (int p = 0; p < prompts; p++) total[p] += weight[p] / perNode.Count;
         return total;
     }
 }
